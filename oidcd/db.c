@@ -779,7 +779,9 @@ db_txn_commit(struct db_txn *t)
 	}
 	rc = mdb_txn_commit(t->t_txn);	/* frees the LMDB txn either way */
 	ret = db_mdberr(parent, rc, __func__);
-	if (ret == DB_OK && parent == NULL)
+	if (ret == DB_EFULL)
+		t->t_db->db_full = 1;
+	else if (ret == DB_OK && parent == NULL)
 		t->t_db->db_full = 0;
 	else if (ret != DB_OK && parent != NULL && parent->t_error == 0)
 		parent->t_error = ret;	/* a failed merge may be half done */
@@ -1026,7 +1028,8 @@ db_foreach(struct db_txn *t, int kind, const void *prefix, size_t plen,
 		if ((rc = mdb_cursor_get(c, &k, &v, op)) != 0)
 			break;
 		op = MDB_NEXT;
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+		if (plen > 0 && (k.mv_size < plen ||
+		    memcmp(k.mv_data, prefix, plen) != 0))
 			break;
 		if ((ret = cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size,
 		    arg)) != 0)
@@ -1231,8 +1234,20 @@ db_gc(struct db *db, uint64_t now, size_t max_per_txn, size_t *deleted)
 	int		 more, ret;
 
 	db->db_gc_passes++;
+	if (max_per_txn == 0)
+		max_per_txn = DB_GC_PER_TXN_DEFAULT;
 	do {
 		ret = db_gc_step(db, now, max_per_txn, &n, &more);
+		/*
+		 * Deleting needs fresh pages too (copy on write), so in a
+		 * full map a big txn can fail where a small one fits; the
+		 * space it frees is what lets the next one be bigger.
+		 */
+		if (ret == DB_EFULL && max_per_txn > 1) {
+			max_per_txn /= 2;
+			more = 1;
+			continue;
+		}
 		total += n;
 	} while (ret == DB_OK && more);
 	db->db_gc_deleted += total;
