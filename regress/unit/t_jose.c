@@ -1244,6 +1244,81 @@ t_out(const char *dir)
 	json_decref(arr);
 }
 
+static char *
+read_file(const char *dir, const char *name, size_t *lenp)
+{
+	char	 path[1024];
+	char	*buf;
+	FILE	*f;
+	size_t	 len;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return (NULL);
+	buf = calloc(1, JOSE_JWKS_MAX_LEN + 1);
+	len = fread(buf, 1, JOSE_JWKS_MAX_LEN, f);
+	fclose(f);
+	*lenp = len;
+	return (buf);
+}
+
+/* Tokens signed by the npm `jose' (jose-verify.mjs sign DIR). */
+static void
+t_in(const char *dir)
+{
+	static const struct {
+		const char	*file;
+		enum jose_alg	 alg;
+	} v[] = {
+		{ "node-rs256.jwt", JOSE_ALG_RS256 },
+		{ "node-ps256.jwt", JOSE_ALG_PS256 },
+		{ "node-es256.jwt", JOSE_ALG_ES256 },
+		{ "node-es384.jwt", JOSE_ALG_ES384 },
+		{ "node-eddsa.jwt", JOSE_ALG_EDDSA }
+	};
+	struct jose_jwks	 set;
+	const struct jose_jwk	*k;
+	struct jose_jws		 j;
+	json_t			*claims;
+	char			*buf;
+	size_t			 len, i;
+	int			 good;
+
+	buf = read_file(dir, "node-jwks.json", &len);
+	ok(buf != NULL && jose_jwks_parse(buf, len, &set) == 0 &&
+	    set.nkeys == 5, "node JWKS parses with 5 keys");
+	free(buf);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		good = 0;
+		claims = NULL;
+		buf = read_file(dir, v[i].file, &len);
+		if (buf != NULL && jose_jws_parse(buf, len, &j) == 0) {
+			k = jose_jwks_find(&set, j.kid);
+			if (k != NULL && k->alg == v[i].alg &&
+			    jose_jws_verify(&j, k->pkey, k->alg) == 0)
+				claims = jose_json_object(j.payload,
+				    j.payload_len);
+			good = claims != NULL && json_string_value(
+			    json_object_get(claims, "sub")) != NULL &&
+			    strcmp(json_string_value(json_object_get(claims,
+			    "sub")), "CgNmb28SA2Jhcg") == 0;
+			/* The same token against another of the keys. */
+			if (good) {
+				k = &set.keys[(k - set.keys + 1) % set.nkeys];
+				if (jose_jws_verify(&j, k->pkey,
+				    v[i].alg) == 0)
+					good = 0;
+			}
+			jose_jws_free(&j);
+		}
+		ok(good, "%s signed by node jose verifies (and not with "
+		    "another key)", jose_alg_name(v[i].alg));
+		json_decref(claims);
+		free(buf);
+	}
+	jose_jwks_free(&set);
+}
+
 int
 main(void)
 {
@@ -1272,6 +1347,8 @@ main(void)
 	t_hash_sub();
 	if ((dir = getenv("JOSE_OUT_DIR")) != NULL)
 		t_out(dir);
+	if ((dir = getenv("JOSE_IN_DIR")) != NULL)
+		t_in(dir);
 
 	EVP_PKEY_free(rsa_key);
 	EVP_PKEY_free(ec_key);
