@@ -20,7 +20,8 @@ CC?=		cc
 CFLAGS?=	-O2 -g
 WARNINGS=	-Wall -Wextra -Werror -Wstrict-prototypes \
 		-Wmissing-prototypes -Wmissing-declarations -Wshadow \
-		-Wpointer-arith -Wsign-compare -Wno-unused-parameter
+		-Wpointer-arith -Wsign-compare -Wno-unused-parameter \
+		-Wno-missing-field-initializers
 HARDEN=		-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 XCFLAGS=	$(WARNINGS) $(HARDEN) -std=gnu11
 XCPPFLAGS=	-D_GNU_SOURCE -Ioidcd $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -1,0 +1,308 @@
+/*
+ * Copyright (c) 2026 The oidcd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * oidcd: the master header.  Every struct, enum and imsg type of the
+ * privilege-separated core, and every prototype of its files, grouped
+ * by file.  Self-contained modules (conf.h, http.h, jose.h, db.h,
+ * sandbox.h) keep their own headers so unit testers and fuzz targets can
+ * include them alone; they are included here.
+ */
+
+#ifndef OIDCD_H
+#define OIDCD_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "imsg.h"
+#include "log.h"
+#include "sandbox.h"
+
+#define OIDCD_VERSION		"0.1"
+#define OIDCD_CONF_FILE		"/etc/oidcd.yaml"
+#define OIDCD_USER		"_oidcd"
+#define OIDCD_KEY_USER		"_oidcdkey"
+#define OIDCD_DB_USER		"_oidcddb"
+
+/* Internal pipes carry at most this much per message (DESIGN.md §3). */
+#define PROC_MAX_IMSGSIZE	(256 * 1024)
+#define PROC_PARENT_SOCK_FILENO	3
+#define PROC_MAX_INSTANCES	64
+
+enum privsep_procid {
+	PROC_ALL = -1,
+	PROC_PARENT = 0,
+	PROC_FRONTEND,
+	PROC_CONNECTOR,
+	PROC_SIGNER,
+	PROC_STORAGE,
+	PROC_CONTROL,
+	PROC_MAX
+};
+
+enum imsg_type {
+	IMSG_NONE,
+	/* plumbing and config, parent <-> all (DESIGN.md §4.1) */
+	IMSG_CTL_PROCFD,
+	IMSG_CTL_VERBOSE,
+	IMSG_CTL_START,
+	IMSG_CTL_RESET,
+	IMSG_CFG_GLOBAL,
+	IMSG_CFG_LISTEN,
+	IMSG_CFG_TLS,
+	IMSG_CFG_DONE,
+	/* control (DESIGN.md §4.6) */
+	IMSG_CTL_OK,
+	IMSG_CTL_FAIL,
+	IMSG_CTL_END,
+	IMSG_CTL_SHOW_STATUS,
+	IMSG_CTL_STATUS,
+	IMSG_CTL_RELOAD,
+	IMSG_CTL_LOG_VERBOSE,
+	IMSG_CTL_KEY_SHOW,
+	IMSG_CTL_KEY,
+	IMSG_CTL_KEY_ROTATE,
+	IMSG_CTL_GC,
+	/* keys (DESIGN.md §4.2, §4.4) */
+	IMSG_JWKS_UPDATE,
+	IMSG_JWKS_GET,
+	IMSG_SIGN_JWT,
+	IMSG_SIGN_RESULT,
+	IMSG_SIGN_FAIL,
+	IMSG_MAX
+};
+
+struct privsep;
+struct privsep_proc;
+
+/* One peer pipe, with its libevent event. */
+struct imsgev {
+	struct imsgbuf		 ibuf;
+	void			(*handler)(int, short, void *);
+	struct event		*ev;
+	struct privsep_proc	*proc;
+	void			*data;
+	short			 events;
+};
+
+struct privsep_proc {
+	const char		*p_title;
+	enum privsep_procid	 p_id;
+	int			(*p_cb)(int, struct privsep_proc *,
+				    struct imsg *);
+	void			(*p_init)(struct privsep *,
+				    struct privsep_proc *);
+	const char		*p_chroot;
+	const char		*p_user;
+	void			(*p_shutdown)(void);
+	struct privsep		*p_ps;
+	struct privsep_proc	*p_env;	/* the table this entry is in */
+};
+
+struct privsep {
+	enum privsep_procid	 ps_id;		/* who we are */
+	unsigned int		 ps_instance;	/* which instance of it */
+	unsigned int		 ps_instances[PROC_MAX];
+	const char		*ps_title[PROC_MAX];
+	/* ps_ievs[peer][instance]: our pipe to each peer instance */
+	struct imsgev		*ps_ievs[PROC_MAX];
+	pid_t			*ps_pids[PROC_MAX];	/* parent only */
+	struct event_base	*ps_evbase;
+	struct event		*ps_evsig[6];
+	int			 ps_debug;
+	int			 ps_verbose;
+	int			 ps_noroot;	/* running without root */
+	void			*ps_env;	/* the role's own state */
+	const char		*ps_argv0;
+	void			(*ps_cleanup)(struct privsep *); /* parent */
+	/* privdrop settings a child gets on its command line */
+	const char		*ps_root;
+	const char		*ps_user;
+};
+
+/* IMSG_CTL_PROCFD payload */
+struct privsep_fd {
+	enum privsep_procid	 pf_procid;
+	unsigned int		 pf_instance;
+};
+
+/* IMSG_CFG_LISTEN payload; the listening socket is the imsg fd */
+struct cfg_listen {
+	uint32_t		 cl_id;
+	uint32_t		 cl_tls;
+	char			 cl_addr[128];
+};
+
+/* IMSG_CFG_TLS payload: one chunk of a PEM file (httpd's shape) */
+#define CFG_TLS_CERT		1
+#define CFG_TLS_KEY		2
+#define CFG_TLS_CHUNK		(64 * 1024)
+struct cfg_tls {
+	uint32_t		 ct_listener;
+	uint32_t		 ct_type;
+	uint32_t		 ct_total;
+	uint32_t		 ct_offset;
+	uint32_t		 ct_len;
+};
+
+/*
+ * The control protocol (oidcctl <-> control process) is imsg over the
+ * control socket, maximum message size CTL_MAX_IMSGSIZE.  oidcctl sends
+ * one request and reads replies until IMSG_CTL_END, IMSG_CTL_OK or
+ * IMSG_CTL_FAIL:
+ *
+ *   IMSG_CTL_SHOW_STATUS  (empty)     -> IMSG_CTL_STATUS * n, IMSG_CTL_END
+ *   IMSG_CTL_KEY_SHOW     (empty)     -> IMSG_CTL_KEY * n, IMSG_CTL_END
+ *   IMSG_CTL_KEY_ROTATE   (empty)     -> IMSG_CTL_OK (text)
+ *   IMSG_CTL_RELOAD       (empty or a file name) -> IMSG_CTL_OK (text)
+ *                                        or IMSG_CTL_FAIL (the errors)
+ *   IMSG_CTL_LOG_VERBOSE  (int32 level: 1 brief, 2 verbose)
+ *                                     -> IMSG_CTL_OK
+ *   IMSG_SIGN_JWT         (struct sign_req + payload; root only)
+ *                                     -> IMSG_SIGN_RESULT (u32 len + JWS)
+ *                                        or IMSG_SIGN_FAIL (text)
+ *   IMSG_CTL_GC           (empty)     -> IMSG_CTL_OK (text)
+ *
+ * IMSG_CTL_OK carries an optional text.  "show" requests are allowed to
+ * root and to members of the daemon's group; everything else to root
+ * only: the others get IMSG_CTL_FAIL with EPERM.
+ */
+#define CTL_MAX_IMSGSIZE	(64 * 1024)
+#define CTL_MAX_CONNS		32
+
+/* IMSG_CTL_FAIL payload header; the message follows */
+struct ctl_fail {
+	int32_t			 cf_error;
+	uint32_t		 cf_msglen;
+};
+
+/* IMSG_CTL_STATUS: one per process */
+struct ctl_status {
+	int32_t			 cs_procid;
+	uint32_t		 cs_instance;
+	int32_t			 cs_pid;
+	int32_t			 cs_uid;
+	uint64_t		 cs_started;
+	uint64_t		 cs_generation;
+	char			 cs_title[32];
+	char			 cs_info[256];
+};
+
+/* IMSG_CFG_GLOBAL: a JSON object with what that process needs */
+#define CFG_JSON_MAX		(PROC_MAX_IMSGSIZE - 64)
+
+/* IMSG_JWKS_UPDATE header; the serialized JWKS follows */
+struct jwks_update {
+	uint64_t		 ju_generation;
+	uint32_t		 ju_max_age;
+	uint32_t		 ju_len;
+};
+
+/* IMSG_SIGN_JWT header; the payload JSON follows */
+#define SIGN_TOKEN_ID		1
+#define SIGN_TOKEN_ACCESS	2
+#define SIGN_TOKEN_LOGOUT	3
+#define SIGN_PAYLOAD_MAX	(32 * 1024)
+#define SIGN_MAX_SKEW		5	/* seconds between iat and now */
+struct sign_req {
+	uint32_t		 sr_type;
+	uint32_t		 sr_len;
+};
+
+/* IMSG_CTL_KEY: one per signing key */
+#define KEY_STATE_NEXT		1
+#define KEY_STATE_ACTIVE	2
+#define KEY_STATE_RETIRED	3
+struct ctl_key {
+	char			 ck_kid[64];
+	char			 ck_alg[16];
+	uint32_t		 ck_state;
+	uint64_t		 ck_created;
+	uint64_t		 ck_promoted;
+	uint64_t		 ck_retire;
+	uint64_t		 ck_signatures;
+};
+
+/* config.c */
+struct oidcd_conf;
+#define OIDCD_GC_INTERVAL	60	/* seconds between expiry GC passes */
+void	 config_setglobal(struct privsep *, enum privsep_procid,
+	    const struct oidcd_conf *, gid_t);
+json_t	*config_getglobal(struct imsg *);
+void	 config_settls(struct privsep *, uint32_t, uint32_t,
+	    const uint8_t *, size_t);
+
+/* signer.c */
+void	 signer(struct privsep *, struct privsep_proc *);
+const char *signer_state_name(unsigned int);
+
+/* storage.c */
+void	 storage(struct privsep *, struct privsep_proc *);
+
+/* frontend.c */
+void	 frontend(struct privsep *, struct privsep_proc *);
+
+/* connector.c */
+void	 connector(struct privsep *, struct privsep_proc *);
+
+/* control.c */
+void	 control(struct privsep *, struct privsep_proc *);
+
+/* proc.c */
+void	 proc_init(struct privsep *, struct privsep_proc *, unsigned int,
+	    int, char **, enum privsep_procid);
+void	 proc_connect(struct privsep *);
+void	 proc_kill(struct privsep *);
+__dead void proc_run(struct privsep *, struct privsep_proc *,
+	    struct privsep_proc *, unsigned int,
+	    void (*)(struct privsep *, struct privsep_proc *, void *),
+	    void *);
+enum privsep_procid proc_getid(struct privsep_proc *, unsigned int,
+	    const char *);
+void	 proc_dispatch(int, short, void *);
+int	 proc_compose_imsg(struct privsep *, enum privsep_procid, int,
+	    uint32_t, uint32_t, int, const void *, size_t);
+int	 proc_compose(struct privsep *, enum privsep_procid, uint32_t,
+	    const void *, size_t);
+int	 proc_composev_imsg(struct privsep *, enum privsep_procid, int,
+	    uint32_t, uint32_t, int, const struct iovec *, int);
+int	 proc_composev(struct privsep *, enum privsep_procid, uint32_t,
+	    const struct iovec *, int);
+int	 proc_forward_imsg(struct privsep *, struct imsg *,
+	    enum privsep_procid, int);
+struct imsgbuf *proc_ibuf(struct privsep *, enum privsep_procid, int);
+struct imsgev *proc_iev(struct privsep *, enum privsep_procid, int);
+int	 proc_flush_imsg(struct privsep *, enum privsep_procid, int);
+void	 imsg_event_add(struct imsgev *);
+int	 imsg_compose_event(struct imsgev *, uint32_t, uint32_t, pid_t,
+	    int, const void *, size_t);
+int	 imsg_composev_event(struct imsgev *, uint32_t, uint32_t, pid_t,
+	    int, const struct iovec *, int);
+const char *proc_title(enum privsep_procid);
+
+/* util.c */
+int	 timingsafe_bcmp(const void *, const void *, size_t);
+uint64_t now_monotonic_ms(void);
+uint64_t now_realtime(void);
+int	 imsg_get_string(struct imsg *, size_t, char **);
+
+#endif /* OIDCD_H */
