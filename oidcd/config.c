@@ -1,0 +1,303 @@
+/*
+ * Copyright (c) 2026 The oidcd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Config distribution (httpd's config.c shape): the parent alone reads
+ * the file; each child gets, as one JSON object in IMSG_CFG_GLOBAL, only
+ * what it needs.  A frontend never sees a client secret in clear, an
+ * upstream secret or a key.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "oidcd.h"
+#include "conf.h"
+#include "jose.h"
+
+static json_t *
+config_strv(const struct conf_strv *sv)
+{
+	json_t	*a;
+	size_t	 i;
+
+	if ((a = json_array()) == NULL)
+		fatal("%s: json_array", __func__);
+	for (i = 0; i < sv->sv_n; i++)
+		json_array_append_new(a, json_string(sv->sv_v[i]));
+	return (a);
+}
+
+static json_int_t
+config_secs(int64_t msec)
+{
+	return (msec / 1000);
+}
+
+/* Hex SHA-256 of a client secret: what the frontend compares against. */
+static char *
+config_secret_hash(const char *secret)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	char		*hex;
+	unsigned int	 i;
+
+	if (EVP_Digest(secret, strlen(secret), md, &mdlen, EVP_sha256(),
+	    NULL) != 1)
+		fatalx("%s: EVP_Digest", __func__);
+	if ((hex = malloc(mdlen * 2 + 1)) == NULL)
+		fatal("%s: malloc", __func__);
+	for (i = 0; i < mdlen; i++)
+		(void)snprintf(hex + i * 2, 3, "%02x", md[i]);
+	explicit_bzero(md, sizeof(md));
+	return (hex);
+}
+
+static json_t *
+config_frontend(const struct oidcd_conf *cf)
+{
+	struct conf_client	*cl;
+	struct conf_connector	*cn;
+	json_t			*o, *clients, *conns, *c, *headers;
+	char			*hash;
+
+	if ((clients = json_array()) == NULL ||
+	    (conns = json_array()) == NULL ||
+	    (headers = json_object()) == NULL)
+		fatal("%s: json", __func__);
+	TAILQ_FOREACH(cl, &cf->cf_clients, cl_entry) {
+		c = json_pack("{s:s, s:s, s:b, s:o, s:o}",
+		    "id", cl->cl_id, "name", cl->cl_name ? cl->cl_name : "",
+		    "public", cl->cl_public,
+		    "redirectURIs", config_strv(&cl->cl_redirect_uris),
+		    "trustedPeers", config_strv(&cl->cl_trusted_peers));
+		if (c == NULL)
+			fatalx("%s: json_pack", __func__);
+		if (cl->cl_secret != NULL) {
+			hash = config_secret_hash(cl->cl_secret);
+			json_object_set_new(c, "secretHash", json_string(hash));
+			free(hash);
+		}
+		json_array_append_new(clients, c);
+	}
+	TAILQ_FOREACH(cn, &cf->cf_connectors, cn_entry) {
+		c = json_pack("{s:s, s:s, s:s}", "id", cn->cn_id,
+		    "name", cn->cn_name, "type", cn->cn_type);
+		if (c == NULL)
+			fatalx("%s: json_pack", __func__);
+		json_array_append_new(conns, c);
+	}
+	if (cf->cf_enable_password_db)
+		json_array_append_new(conns, json_pack("{s:s, s:s, s:s}",
+		    "id", "local", "name", "Email", "type", "local"));
+
+#define HDR(name, v) do {						\
+	if ((v) != NULL && *(v) != '\0')				\
+		json_object_set_new(headers, name, json_string(v));	\
+} while (0)
+	HDR("Content-Security-Policy", cf->cf_web_csp);
+	HDR("X-Frame-Options", cf->cf_web_xframe);
+	HDR("X-Content-Type-Options", cf->cf_web_xcto);
+	HDR("X-XSS-Protection", cf->cf_web_xxss);
+	HDR("Strict-Transport-Security", cf->cf_web_hsts);
+#undef HDR
+
+	o = json_pack("{s:s, s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:i, s:b, s:o, s:I, s:I, s:I}",
+	    "issuer", cf->cf_issuer,
+	    "issuerPath", cf->cf_issuer_path,
+	    "tlsMin", cf->cf_web_tls_min,
+	    "tlsMax", cf->cf_web_tls_max,
+	    "headers", headers,
+	    "allowedOrigins", config_strv(&cf->cf_web_allowed_origins),
+	    "allowedHeaders", config_strv(&cf->cf_web_allowed_headers),
+	    "responseTypes", config_strv(&cf->cf_response_types),
+	    "clients", clients,
+	    "connectors", conns,
+	    "pkceMethods", config_strv(&cf->cf_pkce_methods),
+	    "grantMask", cf->cf_grant_mask,
+	    "passwordGrant", cf->cf_password_connector != NULL,
+	    "signingAlgs", json_pack("[s]",
+	    cf->cf_signing_alg == CONF_ALG_ES256 ? "ES256" : "RS256"),
+	    "idTokens", config_secs(cf->cf_exp_id_tokens),
+	    "authRequests", config_secs(cf->cf_exp_auth_requests),
+	    "jwksMaxAge", config_secs(cf->cf_jwks_max_age));
+	if (o == NULL)
+		fatalx("%s: json_pack", __func__);
+	return (o);
+}
+
+static json_t *
+config_signer(const struct oidcd_conf *cf)
+{
+	struct conf_client	*cl;
+	json_t			*auds, *o;
+
+	if ((auds = json_array()) == NULL)
+		fatal("%s: json_array", __func__);
+	TAILQ_FOREACH(cl, &cf->cf_clients, cl_entry)
+		json_array_append_new(auds, json_string(cl->cl_id));
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}",
+	    "issuer", cf->cf_issuer,
+	    "alg", cf->cf_signing_alg == CONF_ALG_ES256 ? "ES256" : "RS256",
+	    "rotation", config_secs(cf->cf_keys_rotation),
+	    "idTokens", config_secs(cf->cf_exp_id_tokens),
+	    "maxAge", config_secs(cf->cf_jwks_max_age),
+	    "publishAhead", config_secs(cf->cf_keys_publish_ahead),
+	    "audiences", auds);
+	if (o == NULL)
+		fatalx("%s: json_pack", __func__);
+	return (o);
+}
+
+static json_t *
+config_storage(const struct oidcd_conf *cf)
+{
+	json_t	*o;
+
+	o = json_pack("{s:s, s:I, s:I, s:b}",
+	    "issuer", cf->cf_issuer,
+	    "mapSize", (json_int_t)cf->cf_storage_mapsize,
+	    "gcInterval", (json_int_t)OIDCD_GC_INTERVAL,
+	    "memory", cf->cf_storage_type == CONF_STORAGE_MEMORY);
+	if (o == NULL)
+		fatalx("%s: json_pack", __func__);
+	return (o);
+}
+
+static json_t *
+config_connector(const struct oidcd_conf *cf)
+{
+	struct conf_connector	*cn;
+	json_t			*conns, *o;
+
+	if ((conns = json_array()) == NULL)
+		fatal("%s: json_array", __func__);
+	TAILQ_FOREACH(cn, &cf->cf_connectors, cn_entry)
+		json_array_append_new(conns, json_pack("{s:s, s:s, s:s}",
+		    "id", cn->cn_id, "type", cn->cn_type, "name",
+		    cn->cn_name));
+	o = json_pack("{s:s, s:o}", "issuer", cf->cf_issuer,
+	    "connectors", conns);
+	if (o == NULL)
+		fatalx("%s: json_pack", __func__);
+	return (o);
+}
+
+static json_t *
+config_control(const struct oidcd_conf *cf, gid_t show_gid)
+{
+	json_t	*o;
+
+	o = json_pack("{s:i}", "showGroup", (int)show_gid);
+	if (o == NULL)
+		fatalx("%s: json_pack", __func__);
+	return (o);
+}
+
+/* Send IMSG_CFG_GLOBAL with the part of cf that process id needs. */
+void
+config_setglobal(struct privsep *ps, enum privsep_procid id,
+    const struct oidcd_conf *cf, gid_t show_gid)
+{
+	json_t	*o;
+	char	*s;
+	size_t	 len;
+
+	switch (id) {
+	case PROC_FRONTEND:
+		o = config_frontend(cf);
+		break;
+	case PROC_SIGNER:
+		o = config_signer(cf);
+		break;
+	case PROC_STORAGE:
+		o = config_storage(cf);
+		break;
+	case PROC_CONNECTOR:
+		o = config_connector(cf);
+		break;
+	case PROC_CONTROL:
+		o = config_control(cf, show_gid);
+		break;
+	default:
+		fatalx("%s: no config for %s", __func__, proc_title(id));
+	}
+	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("%s: json_dumps", __func__);
+	json_decref(o);
+	len = strlen(s);
+	if (len > CFG_JSON_MAX)
+		fatalx("%s: the %s config is too large (%zu bytes)",
+		    __func__, proc_title(id), len);
+	if (proc_compose(ps, id, IMSG_CFG_GLOBAL, s, len) == -1)
+		fatal("%s: compose", __func__);
+	freezero(s, len);
+}
+
+/* Child side: the IMSG_CFG_GLOBAL payload as a JSON object. */
+json_t *
+config_getglobal(struct imsg *imsg)
+{
+	json_error_t	 jerr;
+	json_t		*o;
+
+	if (imsg_get_len(imsg) == 0 || imsg_get_len(imsg) > CFG_JSON_MAX)
+		fatalx("%s: bad config size", __func__);
+	if ((o = json_loadb(imsg->data, imsg_get_len(imsg),
+	    JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(o))
+		fatalx("%s: bad config: %s", __func__, jerr.text);
+	return (o);
+}
+
+/*
+ * Send a PEM file to every frontend in chunks (httpd's config_settls()
+ * shape), so that no message has to be large.
+ */
+void
+config_settls(struct privsep *ps, uint32_t listener, uint32_t type,
+    const uint8_t *data, size_t len)
+{
+	struct cfg_tls	 ct;
+	struct iovec	 iov[2];
+	size_t		 off, chunk;
+
+	for (off = 0; off < len; off += chunk) {
+		chunk = len - off;
+		if (chunk > CFG_TLS_CHUNK)
+			chunk = CFG_TLS_CHUNK;
+		ct.ct_listener = listener;
+		ct.ct_type = type;
+		ct.ct_total = len;
+		ct.ct_offset = off;
+		ct.ct_len = chunk;
+		iov[0].iov_base = &ct;
+		iov[0].iov_len = sizeof(ct);
+		iov[1].iov_base = (void *)(uintptr_t)(data + off);
+		iov[1].iov_len = chunk;
+		if (proc_composev(ps, PROC_FRONTEND, IMSG_CFG_TLS, iov, 2) ==
+		    -1)
+			fatal("%s: compose", __func__);
+	}
+}
