@@ -72,6 +72,7 @@ struct db {
 	int		 db_writemap;
 	int		 db_full;
 	int		 db_wtxn;	/* a write txn is open */
+	int		 db_ntxn;	/* top-level txns open */
 	uint64_t	 db_gc_passes;
 	uint64_t	 db_gc_txns;
 	uint64_t	 db_gc_deleted;
@@ -482,6 +483,25 @@ db_open(const char *dir, const struct db_config *conf)
 	return (NULL);
 }
 
+/*
+ * Change the map size of an open env, as when storage.config mapSize
+ * arrives after the env was opened with the default.  LMDB allows it
+ * only while this process has no txn open.  A size below what is in
+ * use is raised to that by LMDB.
+ */
+int
+db_set_mapsize(struct db *db, size_t size)
+{
+	int	 rc;
+
+	if (size < DB_MAPSIZE_MIN || db->db_ntxn != 0)
+		return (DB_EINVAL);
+	if ((rc = mdb_env_set_mapsize(db->db_env, size)) != 0)
+		return (db_mdberr(NULL, rc, __func__));
+	db->db_full = 0;
+	return (DB_OK);
+}
+
 void
 db_close(struct db *db)
 {
@@ -698,6 +718,7 @@ db_txn_begin(struct db *db, int write)
 	}
 	if (write)
 		db->db_wtxn = 1;
+	db->db_ntxn++;
 	return (t);
 }
 
@@ -739,8 +760,11 @@ db_txn_free(struct db_txn *t)
 {
 	if (t->t_parent != NULL)
 		t->t_parent->t_child = NULL;
-	else if (t->t_write)
-		t->t_db->db_wtxn = 0;
+	else {
+		if (t->t_write)
+			t->t_db->db_wtxn = 0;
+		t->t_db->db_ntxn--;
+	}
 	free(t);
 }
 

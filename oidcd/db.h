@@ -139,6 +139,7 @@ struct db_stats {
 /* Environment. */
 struct db	*db_open(const char *, const struct db_config *);
 void		 db_close(struct db *);
+int		 db_set_mapsize(struct db *, size_t);
 int		 db_meta_check(struct db *, const char *, char *, size_t);
 int		 db_stats(struct db *, struct db_stats *);
 const char	*db_strerror(int);

@@ -834,6 +834,19 @@ test_kinds(const char *dir)
 	    st.st_used < st.st_mapsize && st.st_maxreaders >= 4,
 	    "map size %zu, used %zu, readers %u/%u", st.st_mapsize,
 	    st.st_used, st.st_readers, st.st_maxreaders);
+	t = db_txn_begin(db, 0);
+	is_int(db_set_mapsize(db, 8 * 1024 * 1024), DB_EINVAL,
+	    "mapsize cannot change while a txn is open");
+	db_txn_abort(t);
+	is_int(db_set_mapsize(db, 1024), DB_EINVAL,
+	    "mapsize under the minimum refused");
+	is_int(db_set_mapsize(db, 8 * 1024 * 1024), DB_OK, "set mapsize");
+	db_stats(db, &st);
+	is_int(st.st_mapsize, 8 * 1024 * 1024, "stats show the new size");
+	t = db_txn_begin(db, 0);
+	is_int(db_get(t, DB_KIND_KEYS, "kid1", 4, NULL, NULL), DB_OK,
+	    "data readable after the change");
+	db_txn_abort(t);
 	db_close(db);
 	json_decref(obj);
 	ok(open_db(dir, 0, DB_KINDBIT(DB_KIND_MAX)) == NULL,
