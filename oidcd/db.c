@@ -68,7 +68,8 @@ struct db {
 	MDB_dbi		 db_meta;
 	MDB_dbi		 db_expiry;
 	MDB_dbi		 db_dbi[DB_KIND_MAX + 1];
-	const struct db_kindinfo *db_ki[DB_KIND_MAX + 1];	/* NULL: closed */
+	/* The kinds open in this env; NULL for the others. */
+	const struct db_kindinfo *db_ki[DB_KIND_MAX + 1];
 	int		 db_writemap;
 	int		 db_full;
 	int		 db_wtxn;	/* a write txn is open */

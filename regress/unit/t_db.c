@@ -215,7 +215,8 @@ test_open_meta(void)
 	db_close(db);
 
 	env = raw_open(dir);
-	ok(raw_put(env, "meta", "schema", 6, one, 3) == 0, "raw: 3-byte schema");
+	ok(raw_put(env, "meta", "schema", 6, one, 3) == 0,
+	    "raw: 3-byte schema");
 	mdb_env_close(env);
 	db = open_db(dir, 0, 0);
 	is_int(db_meta_check(db, ISSUER, err, sizeof(err)), DB_ERR,
@@ -943,6 +944,36 @@ test_full(const char *dir)
 }
 
 static void
+test_writemap(const char *dir)
+{
+	struct db_config conf;
+	struct db	*db;
+	struct db_txn	*t;
+	json_t		*obj;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.dc_nosync = 1;
+	conf.dc_writemap = 1;
+	conf.dc_kinds = DB_KINDS_SIGNER;
+	db = db_open(dir, &conf);
+	ok(db != NULL, "MDB_WRITEMAP env");
+	if (db == NULL)
+		return;
+	obj = json_object();
+	t = db_txn_begin(db, 1);
+	ok(db_txn_child(t) == NULL, "no nested txn with MDB_WRITEMAP");
+	is_int(db_put(t, DB_KIND_KEYS, "k", 1, 1, obj, 77), DB_OK,
+	    "the parent is still usable");
+	is_int(db_txn_commit(t), DB_OK, "commit");
+	t = db_txn_begin(db, 0);
+	is_int(db_expiry_exists(t, 77, DB_KIND_KEYS, "k", 1), DB_OK,
+	    "record and index stored");
+	db_txn_abort(t);
+	json_decref(obj);
+	db_close(db);
+}
+
+static void
 test_tmpdir(void)
 {
 	struct db	*db;
@@ -1085,6 +1116,8 @@ main(void)
 	test_kinds(dir);
 	subdir(dir, sizeof(dir), "full");
 	test_full(dir);
+	subdir(dir, sizeof(dir), "writemap");
+	test_writemap(dir);
 	test_tmpdir();
 	if (getenv("T_DB_BENCH") != NULL)
 		bench();
