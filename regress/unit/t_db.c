@@ -943,6 +943,73 @@ test_full(const char *dir)
 	db_close(db);
 }
 
+/*
+ * The case group commit must survive: in a nearly full map one request
+ * of a batch does not fit, the next small one does, and the batch
+ * commits with the small one.
+ */
+static void
+test_full_batch(const char *dir)
+{
+	struct db	*db;
+	struct db_txn	*t, *b, *c;
+	struct db_stats	 st;
+	json_t		*med, *big, *tiny;
+	char		*fill, key[32];
+	int		 i, ret;
+
+	db = open_db(dir, 256 * 1024, 0);
+	ok(db != NULL, "256 KiB env");
+	if (db == NULL)
+		return;
+	fill = malloc(40001);
+	memset(fill, 'm', 40000);
+	fill[40000] = '\0';
+	big = json_pack("{s:s}", "f", fill);
+	fill[12000] = '\0';
+	med = json_pack("{s:s}", "f", fill);
+	tiny = json_pack("{s:i}", "n", 1);
+	for (i = 0; i < 100; i++) {
+		t = db_txn_begin(db, 1);
+		snprintf(key, sizeof(key), "m%03d", i);
+		if ((ret = db_put(t, DB_KIND_CODE, key, strlen(key), 1, med,
+		    0)) != DB_OK) {
+			db_txn_abort(t);
+			break;
+		}
+		if ((ret = db_txn_commit(t)) != DB_OK)
+			break;
+	}
+	is_int(ret, DB_EFULL, "filled with %d records of 12 KB", i);
+
+	b = db_txn_begin(db, 1);
+	c = db_txn_child(b);
+	is_int(db_put(c, DB_KIND_CODE, "big", 3, 1, big, 0), DB_EFULL,
+	    "a 40 KB record does not fit");
+	db_txn_abort(c);
+	c = db_txn_child(b);
+	ok(c != NULL, "the batch takes another request");
+	is_int(db_put(c, DB_KIND_CODE, "tiny", 4, 1, tiny, 9), DB_OK,
+	    "a tiny record fits");
+	is_int(db_txn_commit(c), DB_OK, "its child commits");
+	is_int(db_txn_commit(b), DB_OK, "the batch commits");
+	t = db_txn_begin(db, 0);
+	is_int(db_get(t, DB_KIND_CODE, "tiny", 4, NULL, NULL), DB_OK,
+	    "tiny stored");
+	is_int(db_expiry_exists(t, 9, DB_KIND_CODE, "tiny", 4), DB_OK,
+	    "with its index entry");
+	is_int(db_get(t, DB_KIND_CODE, "big", 3, NULL, NULL), DB_NOTFOUND,
+	    "big not stored");
+	db_txn_abort(t);
+	db_stats(db, &st);
+	is_int(st.st_full, 0, "a good commit clears the full flag");
+	json_decref(big);
+	json_decref(med);
+	json_decref(tiny);
+	free(fill);
+	db_close(db);
+}
+
 static void
 test_writemap(const char *dir)
 {
@@ -1116,6 +1183,8 @@ main(void)
 	test_kinds(dir);
 	subdir(dir, sizeof(dir), "full");
 	test_full(dir);
+	subdir(dir, sizeof(dir), "fullbatch");
+	test_full_batch(dir);
 	subdir(dir, sizeof(dir), "writemap");
 	test_writemap(dir);
 	test_tmpdir();
