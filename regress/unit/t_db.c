@@ -1010,6 +1010,28 @@ test_full_batch(const char *dir)
 	db_close(db);
 }
 
+/* As in the chroot: the env is "." of the current directory. */
+static void
+test_dot(const char *dir)
+{
+	struct db	*db;
+	char		 cwd[256], err[256];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL || chdir(dir) == -1) {
+		ok(0, "chdir %s", dir);
+		return;
+	}
+	db = open_db(".", 0, 0);
+	ok(db != NULL, "env opened as \".\"");
+	if (db != NULL) {
+		is_int(db_meta_check(db, ISSUER, err, sizeof(err)), DB_OK,
+		    "and stamped");
+		db_close(db);
+	}
+	ok(chdir(cwd) == 0, "back to %s", cwd);
+	is_int(filemode(dir, "data.mdb"), 0600, "data.mdb in that dir");
+}
+
 static void
 test_writemap(const char *dir)
 {
@@ -1185,6 +1207,8 @@ main(void)
 	test_full(dir);
 	subdir(dir, sizeof(dir), "fullbatch");
 	test_full_batch(dir);
+	subdir(dir, sizeof(dir), "dot");
+	test_dot(dir);
 	subdir(dir, sizeof(dir), "writemap");
 	test_writemap(dir);
 	test_tmpdir();
