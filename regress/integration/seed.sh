@@ -47,5 +47,5 @@ check "memory storage: nothing in /var/lib/oidcd/db" sh -c '! ls /var/lib/oidcd/
 check "/keys serves keys" sh -c "curl -s http://localhost:5556/dex/keys | grep -q '\"kid\"'"
 rc=$(stop_daemon "$daemon_pid")
 [ "$rc" = 0 ] && ok "clean exit" || not_ok "exit status $rc"
-check "memory storage removed at exit" sh -c '! ls -d /var/lib/oidcd/memory* 2>/dev/null | grep -q .'
+check "memory storage removed at exit" sh -c '! ls -d /var/lib/oidcd/oidcd-memory.* 2>/dev/null | grep -q .'
 done_testing
