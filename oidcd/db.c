@@ -555,6 +555,11 @@ db_meta_check(struct db *db, const char *issuer, char *err, size_t errlen)
 		    DB_ISSUER_MAX);
 		return (DB_EINVAL);
 	}
+	if (db->db_wtxn) {
+		/* Our own write txn would wait for the one already open. */
+		snprintf(err, errlen, "database: a write txn is open");
+		return (DB_EINVAL);
+	}
 	if ((rc = mdb_txn_begin(db->db_env, NULL, 0, &txn)) != 0) {
 		snprintf(err, errlen, "database: %s", mdb_strerror(rc));
 		return (DB_ERR);

@@ -1191,6 +1191,13 @@ main(void)
 		return (tap_done());
 	}
 	is_int(db_meta_check(db, ISSUER, err, sizeof(err)), DB_OK, "stamp");
+	{
+		struct db_txn	*t = db_txn_begin(db, 1);
+
+		is_int(db_meta_check(db, ISSUER, err, sizeof(err)), DB_EINVAL,
+		    "meta check refused while a write txn is open");
+		db_txn_abort(t);
+	}
 	test_records(db);
 	test_expiry(db);
 	test_gc(db);
