@@ -190,8 +190,9 @@ http_token_in_list(const char *s, size_t len, const char *tok)
 /*
  * Parse one request from buf.  HTTP_PARSE_MORE: the request is not
  * complete yet, but what is there is within limits and well formed so
- * far; when the header block is complete and the body is not, the
- * expect_continue field tells whether the client waits for a 100.
+ * far; when the header block is complete and the body is not, need is
+ * the total length of the request and expect_continue tells whether
+ * the client waits for a 100 Continue.
  * HTTP_PARSE_OK: *used bytes were one request, the strings in req point
  * into storage of its own (valid until the next parse or free).
  * Anything else is the status to answer, and the connection must close.
@@ -214,6 +215,7 @@ http_request_parse(struct http_request *req, const char *buf, size_t len,
 	*used = 0;
 	req->error = NULL;
 	req->expect_continue = 0;
+	req->need = 0;
 
 	/* Tolerate a few empty lines before the request line. */
 	while (len - off >= 2 && buf[off] == '\r' && buf[off + 1] == '\n') {
@@ -381,6 +383,7 @@ http_request_parse(struct http_request *req, const char *buf, size_t len,
 		return (http_fail(req, 413, "request body too large"));
 	if ((size_t)(end - hend) < cl) {
 		req->expect_continue = expect && version == 11;
+		req->need = (hend - buf) + cl;
 		return (HTTP_PARSE_MORE);
 	}
 

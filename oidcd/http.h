@@ -86,6 +86,7 @@ struct http_request {
 	const char		*body;		/* NUL-terminated copy */
 	size_t			 bodylen;
 	int			 expect_continue;
+	size_t			 need;		/* MORE: total bytes, if known */
 	const char		*error;		/* why a parse failed */
 
 	/* private: storage for the strings above, reused */
@@ -220,6 +221,7 @@ struct http_server	*http_server_new(struct event_base *,
 int			 http_server_listen(struct http_server *, int,
 			    const struct http_tls_conf *);
 void			 http_server_free(struct http_server *);
+void			 http_server_unlisten(struct http_server *);
 size_t			 http_server_nconns(const struct http_server *);
 struct http_conn	*http_server_conn_byid(struct http_server *,
 			    uint32_t);

@@ -70,6 +70,9 @@
 #define CONN_PENDING	1
 #define CONN_CLOSING	2
 
+/* Newline-free input after which a partial request is parsed again. */
+#define SERVER_REPARSE		1024
+
 /* Connections accepted per listener wake-up, for fairness. */
 #define SERVER_ACCEPT_BATCH	32
 
@@ -98,6 +101,8 @@ struct http_conn {
 	int			 inhandler;
 	int			 sent_continue;
 	int			 outwait;	/* paused: too much output */
+	size_t			 parsed;	/* input length at last MORE */
+	size_t			 need;		/* body: total length needed */
 	uint64_t		 reqstart;	/* msec, 0: no request yet */
 	struct event		 ev_timer;	/* deadline, or kick */
 	struct http_request	 req;
@@ -342,7 +347,8 @@ http_server_free(struct http_server *srv)
 	for (i = 0; i < srv->nl; i++) {
 		event_del(&srv->l[i]->ev);
 		tls_free(srv->l[i]->tls);
-		close(srv->l[i]->fd);
+		if (srv->l[i]->fd != -1)
+			close(srv->l[i]->fd);
 		free(srv->l[i]->common);
 		free(srv->l[i]);
 	}
@@ -390,7 +396,8 @@ server_accept_resume(int fd, short ev, void *arg)
 	    srv->nfds + srv->conf.fd_reserve >= srv->maxfds)
 		return;
 	for (i = 0; i < srv->nl; i++)
-		event_add(&srv->l[i]->ev, NULL);
+		if (srv->l[i]->fd != -1)
+			event_add(&srv->l[i]->ev, NULL);
 	srv->accept_paused = 0;
 }
 
@@ -647,8 +654,23 @@ conn_process(struct http_conn *c)
 			conn_free(c);
 			return;
 		}
+		/*
+		 * A client that sends a byte at a time must not make us
+		 * parse the whole header block again per byte: parse when
+		 * a line may have ended, at least every SERVER_REPARSE
+		 * bytes (so that the limits still trip), and for a body only
+		 * once it is complete.
+		 */
+		if (c->need > 0 ? len < c->need : (c->parsed > 0 &&
+		    len < c->parsed + SERVER_REPARSE &&
+		    memchr(data + c->parsed, '\n', len - c->parsed) == NULL)) {
+			conn_set_read_timeout(c);
+			return;
+		}
 		rc = http_request_parse(&c->req, data, len, &used);
 		if (rc == HTTP_PARSE_MORE) {
+			c->parsed = len;
+			c->need = c->req.need;
 			if (c->req.expect_continue && !c->sent_continue) {
 				c->sent_continue = 1;
 				(void)io_write(c->io,
@@ -664,6 +686,8 @@ conn_process(struct http_conn *c)
 			return;
 		}
 		(void)evbuffer_drain(in, used);
+		c->parsed = 0;
+		c->need = 0;
 		c->reqstart = 0;
 		c->sent_continue = 0;
 		c->nreq++;
@@ -795,4 +819,24 @@ http_conn_respond_error(struct http_conn *c, int status)
 		return (-1);
 	return (http_conn_respond(c, status, "text/plain; charset=utf-8",
 	    NULL, 0, body, n, 0));
+}
+
+/*
+ * Stop accepting and close the listening sockets: after a reload a new
+ * server takes the listeners over.  Connections already accepted go on
+ * with the listener settings (TLS context, headers) they came in with.
+ */
+void
+http_server_unlisten(struct http_server *srv)
+{
+	size_t	 i;
+
+	for (i = 0; i < srv->nl; i++) {
+		if (srv->l[i]->fd == -1)
+			continue;
+		event_del(&srv->l[i]->ev);
+		close(srv->l[i]->fd);
+		srv->l[i]->fd = -1;
+		srv->nfds--;
+	}
 }

@@ -133,6 +133,10 @@ test_valid(void)
 	    "Expect: 100-continue\r\n\r\n", NULL), HTTP_PARSE_MORE,
 	    "waiting for body");
 	is_int(req.expect_continue, 1, "expect_continue reported");
+	is_int(req.need, 74, "total length needed reported");
+	is_int(parse("GET / HTTP/1.1\r\nHost: h\r\n", NULL), HTTP_PARSE_MORE,
+	    "header block incomplete");
+	is_int(req.need, 0, "length not known yet");
 }
 
 struct reject {

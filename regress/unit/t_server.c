@@ -374,7 +374,8 @@ test_plain(int port)
 {
 	struct client	*cl, *slow;
 	struct resp	 r, r2;
-	char		*big, *p;
+	char		*big, *q;
+	const char	*p;
 	double		 t0;
 	int		 i;
 
@@ -459,10 +460,10 @@ test_plain(int port)
 	client_free(cl);
 
 	/* Header flood. */
-	p = big + sprintf(big, "GET / HTTP/1.1\r\nHost: x\r\n");
+	q = big + sprintf(big, "GET / HTTP/1.1\r\nHost: x\r\n");
 	for (i = 0; i < 200; i++)
-		p += sprintf(p, "X-Flood-%d: %d\r\n", i, i);
-	strcpy(p, "\r\n");
+		q += sprintf(q, "X-Flood-%d: %d\r\n", i, i);
+	strcpy(q, "\r\n");
 	cl = client_new(port);
 	(void)client_send(cl, big, strlen(big));
 	is_int(client_response(cl, &r), 431, "200 headers: 431");
@@ -552,6 +553,18 @@ test_plain(int port)
 	    "1.0 request on the same connection");
 	ok(strstr(r.head, "Connection: close\r\n") != NULL, "1.0 closes");
 	ok(client_eof(cl), "closed after 1.0 without keep-alive");
+	client_free(cl);
+
+	/* A request a byte at a time, body included. */
+	cl = client_new(port);
+	p = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\ndrip";
+	for (i = 0; p[i] != '\0'; i++) {
+		(void)client_send(cl, p + i, 1);
+		usleep(1000);
+	}
+	is_int(client_response(cl, &r), 200, "request sent byte by byte");
+	ok(r.bodylen == 4 && memcmp(r.body, "drip", 4) == 0,
+	    "body sent byte by byte");
 	client_free(cl);
 
 	/* Expect: 100-continue */
