@@ -1310,6 +1310,7 @@ jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
 	uint8_t				 raw[2 * 66];
 	const uint8_t			*sigp;
 	size_t				 hlen, siglen, total, o, in_len;
+	size_t				 maxsig;
 	int				 err = 0;
 
 	if (jose_key_check(pkey, alg) == -1 || (ai = alg_info(alg)) == NULL)
@@ -1334,8 +1335,12 @@ jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
 	/* What we sign must parse again here: keep within the limit. */
 	if (payload_len > JOSE_JWS_MAX_LEN)
 		goto done;
+	/* EVP_PKEY_size() bounds DER signatures; R || S has its own size. */
+	maxsig = (size_t)EVP_PKEY_size(pkey);
+	if (ai->kty == KTY_EC)
+		maxsig = 2 * curve_info(ai->curve)->len;
 	total = JOSE_B64URL_LEN(hlen) + 1 + JOSE_B64URL_LEN(payload_len) +
-	    1 + JOSE_B64URL_LEN((size_t)EVP_PKEY_size(pkey));
+	    1 + JOSE_B64URL_LEN(maxsig);
 	if (total > JOSE_JWS_MAX_LEN || (out = malloc(total + 1)) == NULL)
 		goto done;
 	o = b64_encode_into(out, (const uint8_t *)hjson, hlen,
@@ -1359,6 +1364,8 @@ jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
 		sigp = raw;
 		siglen = 2 * c->len;
 	}
+	if (siglen > maxsig)
+		goto fail;
 	out[o++] = '.';
 	o += b64_encode_into(out + o, sigp, siglen, b64url_chars, 0);
 	out[o] = '\0';

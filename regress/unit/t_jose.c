@@ -172,6 +172,65 @@ ref_rsa_key(int bits)
 	return (k);
 }
 
+/*
+ * Sign "b64(hdr).b64(payload)" with raw libcrypto (SHA-256, PKCS#1 v1.5
+ * or PSS with a 32-byte salt) whatever alg hdr names.
+ */
+static char *
+ref_sign(const char *hdr, const char *payload, EVP_PKEY *pkey, int pss)
+{
+	EVP_MD_CTX	*ctx;
+	EVP_PKEY_CTX	*pctx;
+	char		*h, *p, *in, *sig64, *out;
+	uint8_t		 sig[1024];
+	size_t		 siglen = sizeof(sig);
+
+	h = ref_b64url_encode((const uint8_t *)hdr, strlen(hdr));
+	p = ref_b64url_encode((const uint8_t *)payload, strlen(payload));
+	if (asprintf(&in, "%s.%s", h, p) == -1)
+		abort();
+	ctx = EVP_MD_CTX_new();
+	if (EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, pkey) != 1 ||
+	    (pss && (EVP_PKEY_CTX_set_rsa_padding(pctx,
+	    RSA_PKCS1_PSS_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) <= 0)) ||
+	    EVP_DigestSign(ctx, sig, &siglen, (uint8_t *)in,
+	    strlen(in)) != 1)
+		abort();
+	EVP_MD_CTX_free(ctx);
+	sig64 = ref_b64url_encode(sig, siglen);
+	if (asprintf(&out, "%s.%s", in, sig64) == -1)
+		abort();
+	free(h);
+	free(p);
+	free(in);
+	free(sig64);
+	return (out);
+}
+
+/* Verify a PS256 token with raw libcrypto, salt length 32 exactly. */
+static int
+ref_verify_pss(const char *jws, EVP_PKEY *pkey)
+{
+	const char	*dot2 = strrchr(jws, '.');
+	EVP_MD_CTX	*ctx;
+	EVP_PKEY_CTX	*pctx;
+	uint8_t		*sig;
+	size_t		 siglen;
+	int		 r;
+
+	sig = ref_b64url_decode(dot2 + 1, strlen(dot2 + 1), &siglen);
+	ctx = EVP_MD_CTX_new();
+	r = EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, pkey) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) > 0 &&
+	    EVP_DigestVerify(ctx, sig, siglen, (const uint8_t *)jws,
+	    dot2 - jws) == 1;
+	EVP_MD_CTX_free(ctx);
+	free(sig);
+	return (r);
+}
+
 /* Build "b64(header).b64(payload).sig" from plain parts. */
 static char *
 make_jws(const char *hdr, const char *payload, const char *sig)
@@ -423,6 +482,12 @@ t_sign(void)
 	ok(check(t, rsa_key, JOSE_ALG_PS256) == 0 &&
 	    check(t, rsa_key, JOSE_ALG_RS256) == -1,
 	    "PS256 token is not an RS256 token");
+	ok(ref_verify_pss(t, rsa_key),
+	    "PS256 token verifies with libcrypto, salt 32");
+	free(t);
+	t = ref_sign("{\"alg\":\"PS256\"}", "{}", rsa_key, 1);
+	ok(check(t, rsa_key, JOSE_ALG_PS256) == 0,
+	    "PS256 token from libcrypto verifies");
 	free(t);
 	free(hdr);
 
@@ -577,6 +642,28 @@ t_tamper(void)
 	    "RS256 token, EC key: rejected");
 	ok(check(t, rsa_key, JOSE_ALG_PS256) == -1,
 	    "RS256 token, caller expects PS256: rejected");
+
+	/*
+	 * Good RS256 signatures under a header naming another alg: the
+	 * header's alg must be the one the caller expects.
+	 */
+	x = ref_sign("{\"alg\":\"RS256\"}", PAYLOAD, rsa_key, 0);
+	ok(check(x, rsa_key, JOSE_ALG_RS256) == 0,
+	    "RS256 token from libcrypto verifies");
+	free(x);
+	x = ref_sign("{\"alg\":\"RS384\"}", PAYLOAD, rsa_key, 0);
+	ok(parses(x) && check(x, rsa_key, JOSE_ALG_RS256) == -1,
+	    "header RS384 over an RS256 signature: rejected");
+	free(x);
+	x = ref_sign("{\"alg\":\"none\"}", PAYLOAD, rsa_key, 0);
+	ok(parses(x) && check(x, rsa_key, JOSE_ALG_RS256) == -1 &&
+	    check(x, rsa_key, JOSE_ALG_NONE) == -1,
+	    "header none over an RS256 signature: rejected");
+	free(x);
+	x = ref_sign("{\"alg\":\"HS256\"}", PAYLOAD, rsa_key, 0);
+	ok(parses(x) && check(x, rsa_key, JOSE_ALG_RS256) == -1,
+	    "header HS256 over an RS256 signature: rejected");
+	free(x);
 
 	/* The header says ES256 over an RS256 signature. */
 	p = enc("{\"alg\":\"ES256\"}");
@@ -898,6 +985,16 @@ t_jwk(void)
 		abort();
 	s = jwk_with(rj, "n", x);
 	ok(import_ok(s, JOSE_ALG_RS256), "RSA n with a leading zero");
+	free(s);
+	free(x);
+	free(n);
+	/* An even modulus is no RSA modulus. */
+	b[blen] &= 0xfe;
+	n = jose_b64url_encode(b + 1, blen);
+	if (asprintf(&x, "\"%s\"", n) == -1)
+		abort();
+	s = jwk_with(rj, "n", x);
+	ok(!import_ok(s, JOSE_ALG_RS256), "even RSA n refused");
 	free(s);
 	free(x);
 	free(n);
