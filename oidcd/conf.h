@@ -139,8 +139,10 @@ struct conf_client {
 	struct conf_strv	 cl_post_logout_uris;
 	char			*cl_backchannel_logout_uri;
 	struct conf_strv	 cl_allowed_connectors;
-	struct conf_strv	 cl_cc_groups;	/* clientCredentialsClaims.groups */
-	int64_t			 cl_rt_idle;	/* refreshTokenLifetime.*, -1 unset */
+	/* clientCredentialsClaims.groups */
+	struct conf_strv	 cl_cc_groups;
+	/* refreshTokenLifetime.{validIfNotUsedFor,absoluteLifetime}; -1 unset */
+	int64_t			 cl_rt_idle;
 	int64_t			 cl_rt_absolute;
 	/* Ours: grant types this client may use, CONF_GT_*; 0 = any. */
 	struct conf_strv	 cl_grant_types;
@@ -169,7 +171,7 @@ struct conf_password {
 	TAILQ_ENTRY(conf_password) pw_entry;
 	int			 pw_line;
 	char			*pw_email;	/* lowercased */
-	char			*pw_hash;	/* bcrypt "$2a$10$...", decoded */
+	char			*pw_hash; /* bcrypt "$2a$10$...", decoded */
 	char			*pw_hash_env;	/* name of the variable */
 	char			*pw_username;
 	char			*pw_name;	/* name, else username */
@@ -186,7 +188,7 @@ struct oidcd_conf {
 	/* issuer: the exact string is iss; the parts are for routing. */
 	char			*cf_issuer;
 	char			*cf_issuer_scheme;	/* "http" or "https" */
-	char			*cf_issuer_host;	/* without [] for IPv6 */
+	char			*cf_issuer_host; /* without [] for IPv6 */
 	int			 cf_issuer_port;	/* explicit or 80/443 */
 	char			*cf_issuer_path;	/* "" or "/dex" */
 
@@ -194,7 +196,7 @@ struct oidcd_conf {
 	int			 cf_storage_type;	/* CONF_STORAGE_* */
 	char			*cf_storage_path;	/* lmdb: absolute */
 	uint64_t		 cf_storage_mapsize;
-	json_t			*cf_storage_config;	/* after env expansion */
+	json_t			*cf_storage_config; /* after env expansion */
 
 	/* web */
 	char			*cf_web_http;
@@ -247,7 +249,7 @@ struct oidcd_conf {
 	int			 cf_always_show_login;
 	char			*cf_password_connector;
 	int			 cf_pkce_enforce;
-	struct conf_strv	 cf_pkce_methods;	/* default S256, plain */
+	struct conf_strv	 cf_pkce_methods; /* default S256, plain */
 
 	/* frontend */
 	char			*cf_fe_dir;

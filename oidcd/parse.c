@@ -179,7 +179,8 @@ static void	 msg_add(struct pstate *, int, int, int, const char *, ...)
 		    __attribute__((__format__ (printf, 5, 6)));
 static void	 node_err(struct pstate *, struct ynode *, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
-static void	 node_warn(struct pstate *, struct ynode *, const char *, ...)
+static void	 node_warn(struct pstate *, struct ynode *, const char *,
+		    ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static void	 ynode_free(struct ynode *);
 static int	 decode_map(struct pstate *, struct ynode *,
@@ -512,7 +513,8 @@ conf_parse_duration_ns(const char *s, int64_t *out)
 					if (f > (lim - 1) / 10) {
 						overflow = 1;
 					} else {
-						f = f * 10 + (uint64_t)(*s - '0');
+						f = f * 10 +
+						    (uint64_t)(*s - '0');
 						scale *= 10;
 					}
 				}
@@ -569,7 +571,8 @@ conf_parse_duration(const char *s, int64_t *msec)
 
 	if (conf_parse_duration_ns(s, &ns) == -1)
 		return (-1);
-	*msec = ns / 1000000;	/* truncates toward zero, as Go's Milliseconds() */
+	/* Truncated toward zero, as Go's Duration.Milliseconds(). */
+	*msec = ns / 1000000;
 	return (0);
 }
 
@@ -627,8 +630,8 @@ conf_expand_env(const char *s, char **out)
 		nlen = 0;
 		w = 0;
 		if (r[0] == '{') {
-			if (slen - j - 1 > 2 && shell_special((unsigned char)r[1])
-			    && r[2] == '}') {
+			if (slen - j - 1 > 2 &&
+			    shell_special((unsigned char)r[1]) && r[2] == '}') {
 				name = (char *)r + 1;
 				nlen = 1;
 				w = 3;
@@ -1968,25 +1971,25 @@ dec_issuer(struct pstate *ps, struct ynode *v, void *base,
 		defport = 80;
 		r = str_set(&cf->cf_issuer_scheme, "http");
 	} else {
-		node_err(ps, v, "issuer must be an absolute http:// or "
-		    "https:// URL");
+		node_err(ps, v, "must be an absolute http:// or https:// "
+		    "URL");
 		return (-1);
 	}
 	if (r == -1)
 		goto nomem;
 	if (strpbrk(s, "?#") != NULL) {
-		node_err(ps, v, "issuer must not have a query or fragment");
+		node_err(ps, v, "must not have a query or fragment");
 		return (-1);
 	}
 	len = strcspn(auth, "/");
 	if (memchr(auth, '@', len) != NULL) {
-		node_err(ps, v, "issuer must not hold user information");
+		node_err(ps, v, "must not hold user information");
 		return (-1);
 	}
 	if (auth[0] == '[') {
 		host = auth + 1;
 		if ((hend = memchr(auth, ']', len)) == NULL) {
-			node_err(ps, v, "issuer has a bad IPv6 address");
+			node_err(ps, v, "bad IPv6 address");
 			return (-1);
 		}
 		port = hend + 1;
@@ -1997,9 +2000,10 @@ dec_issuer(struct pstate *ps, struct ynode *v, void *base,
 		port = hend;
 	}
 	if (hend == host) {
-		node_err(ps, v, "issuer has no host");
+		node_err(ps, v, "no host");
 		return (-1);
 	}
+	free(cf->cf_issuer_host);
 	if ((cf->cf_issuer_host = strndup(host, (size_t)(hend - host))) ==
 	    NULL)
 		goto nomem;
@@ -2009,14 +2013,14 @@ dec_issuer(struct pstate *ps, struct ynode *v, void *base,
 		size_t	plen = (size_t)(auth + len - port);
 
 		if (*port != ':' || plen < 2 || plen > 6) {
-			node_err(ps, v, "issuer has a bad port");
+			node_err(ps, v, "bad port");
 			return (-1);
 		}
 		memcpy(pbuf, port + 1, plen - 1);
 		pbuf[plen - 1] = '\0';
 		cf->cf_issuer_port = (int)strtonum(pbuf, 1, 65535, &errstr);
 		if (errstr != NULL || !isdigit((unsigned char)pbuf[0])) {
-			node_err(ps, v, "issuer has a bad port");
+			node_err(ps, v, "bad port");
 			return (-1);
 		}
 	}
@@ -2604,6 +2608,7 @@ dec_connector(struct pstate *ps, struct ynode *n, struct oidcd_conf *cf)
 {
 	struct conn_tmp		 t;
 	struct conf_connector	*cn = NULL;
+	struct ynode		*empty = NULL;
 	const struct keydef	*keys = NULL;
 	size_t			 i;
 	int			 ret = 0, known = 0;
@@ -2639,17 +2644,24 @@ dec_connector(struct pstate *ps, struct ynode *n, struct oidcd_conf *cf)
 		ret = -1;
 		goto done;
 	}
-	if (t.config == NULL || t.config->yn_kind == YN_NULL) {
-		node_err(ps, n, "no config field for connector \"%s\"", t.id);
-		ret = -1;
-		goto done;
-	}
 	if (keys == NULL) {
 		node_warn(ps, map_get(n, "type"), "connector type \"%s\" is "
 		    "not supported yet; connector \"%s\" is skipped", t.type,
 		    t.id);
 		ps->ps_nskipped++;
 		goto done;
+	}
+	/*
+	 * Dex decodes a missing config as the type's zero config, so an
+	 * absent block is an empty one: required keys are then missing.
+	 */
+	if (t.config == NULL || t.config->yn_kind == YN_NULL) {
+		if ((empty = ynode_new(ps, YN_MAP, n->yn_line,
+		    n->yn_col)) == NULL) {
+			ret = -1;
+			goto done;
+		}
+		t.config = empty;
 	}
 	if (expand_tree(ps, t.config) == -1) {
 		ret = -1;
@@ -2682,6 +2694,7 @@ dec_connector(struct pstate *ps, struct ynode *n, struct oidcd_conf *cf)
 	free(t.id);
 	free(t.name);
 	strv_free(&t.grant_types);
+	ynode_free(empty);
 	return (ret);
 }
 
@@ -3369,7 +3382,8 @@ static const struct keydef oidcd_keys[] = {
 	    .k_off = OFF(cf_control_socket) },
 	{ .k_name = "signingAlgorithm", .k_type = K_FUNC,
 	    .k_fn = dec_oidcd_alg },
-	{ .k_name = "jwksMaxAge", .k_type = K_DUR, .k_off = OFF(cf_jwks_max_age),
+	{ .k_name = "jwksMaxAge", .k_type = K_DUR,
+	    .k_off = OFF(cf_jwks_max_age),
 	    .k_min = 1 },
 	{ .k_name = "keysPublishAhead", .k_type = K_DUR,
 	    .k_off = OFF(cf_keys_publish_ahead) },
