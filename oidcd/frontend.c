@@ -25,9 +25,11 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,7 @@ struct frontend_env {
 	json_t			*fe_config;
 	struct frontend_listener fe_listeners[FRONTEND_MAX_LISTENERS];
 	int			 fe_started;
+	int			 fe_maxfds;	/* RLIMIT_NOFILE, read at start */
 	/* from the config */
 	char			*fe_issuer_path;
 	size_t			 fe_issuer_pathlen;
@@ -89,6 +92,7 @@ static int	 frontend_dispatch_peer(int, struct privsep_proc *,
 		    struct imsg *);
 static void	 frontend_handle(struct http_conn *, struct http_request *,
 		    void *);
+static void	 frontend_run(struct privsep *, struct privsep_proc *, void *);
 
 static struct privsep_proc procs[] = {
 	{ "parent",	PROC_PARENT,	frontend_dispatch_parent },
@@ -107,7 +111,19 @@ frontend(struct privsep *ps, struct privsep_proc *p)
 	env->fe_ps = ps;
 	for (i = 0; i < FRONTEND_MAX_LISTENERS; i++)
 		env->fe_listeners[i].fl_fd = -1;
-	proc_run(ps, p, procs, sizeof(procs) / sizeof(procs[0]), NULL, NULL);
+	proc_run(ps, p, procs, sizeof(procs) / sizeof(procs[0]), frontend_run,
+	    NULL);
+}
+
+/* Before the sandbox: what later needs a syscall the filter denies. */
+static void
+frontend_run(struct privsep *ps, struct privsep_proc *p, void *arg)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("%s: getrlimit", __func__);
+	env->fe_maxfds = rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
 }
 
 /*
@@ -406,6 +422,7 @@ frontend_launch(struct privsep *ps)
 	int				 i;
 
 	memset(&sc, 0, sizeof(sc));
+	sc.max_fds = env->fe_maxfds;
 	sc.headers = env->fe_headers;
 	sc.nheaders = env->fe_nheaders;
 	if ((srv = http_server_new(ps->ps_evbase, &sc, frontend_handle,

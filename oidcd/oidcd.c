@@ -380,18 +380,24 @@ parent_getpw(const char *user)
 static void
 parent_dirs(struct oidcd *env, struct oidcd_conf *cf, int root)
 {
-	struct passwd	*key = NULL, *db = NULL;
+	struct passwd	*pw;
+	uid_t		 key_uid = 0, db_uid = 0;
+	gid_t		 key_gid = 0, db_gid = 0;
 	char		 tmpl[PATH_MAX];
 
+	/* getpwnam() returns static storage: copy what we need. */
 	if (root) {
-		key = parent_getpw(cf->cf_key_user);
-		db = parent_getpw(cf->cf_db_user);
 		(void)parent_getpw(cf->cf_user);
+		pw = parent_getpw(cf->cf_key_user);
+		key_uid = pw->pw_uid;
+		key_gid = pw->pw_gid;
+		pw = parent_getpw(cf->cf_db_user);
+		db_uid = pw->pw_uid;
+		db_gid = pw->pw_gid;
 	}
 	parent_mkdir(cf->cf_state_dir, 0, 0, 0755, root);
 	parent_mkdir(cf->cf_empty_dir, 0, 0, 0755, root);
-	parent_mkdir(cf->cf_key_dir, key ? key->pw_uid : 0,
-	    key ? key->pw_gid : 0, 0700, root);
+	parent_mkdir(cf->cf_key_dir, key_uid, key_gid, 0700, root);
 	if (cf->cf_storage_type == CONF_STORAGE_MEMORY) {
 		/* Nothing of it survives: a private dir, removed at exit. */
 		if (db_tmpdir_create(cf->cf_state_dir, tmpl, sizeof(tmpl)) ==
@@ -400,12 +406,11 @@ parent_dirs(struct oidcd *env, struct oidcd_conf *cf, int root)
 			    "in %s", cf->cf_state_dir);
 		if ((env->sc_memdir = strdup(tmpl)) == NULL)
 			fatal("strdup");
-		if (root && chown(tmpl, db->pw_uid, db->pw_gid) == -1)
+		if (root && chown(tmpl, db_uid, db_gid) == -1)
 			fatal("chown %s", tmpl);
 		env->sc_dbdir = env->sc_memdir;
 	} else {
-		parent_mkdir(cf->cf_storage_path, db ? db->pw_uid : 0,
-		    db ? db->pw_gid : 0, 0700, root);
+		parent_mkdir(cf->cf_storage_path, db_uid, db_gid, 0700, root);
 		if ((env->sc_dbdir = strdup(cf->cf_storage_path)) == NULL)
 			fatal("strdup");
 	}

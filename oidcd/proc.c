@@ -427,8 +427,7 @@ imsg_event_add(struct imsgev *iev)
 		return;
 	if (imsgbuf_queuelen(&iev->ibuf) > 0)
 		events |= EV_WRITE;
-	if (events == iev->events)
-		return;
+	/* One-shot events, re-armed after every dispatch (as libutil's). */
 	iev->events = events;
 	event_del(iev->ev);
 	event_assign(iev->ev, event_get_base(iev->ev), iev->ibuf.fd,

@@ -501,6 +501,14 @@ signer_configure(struct imsg *imsg)
 	    idtokens <= 0 || max_age < 0 || ahead < 0)
 		fatalx("%s: bad config: %s", __func__, jerr.text);
 
+	if (env->se_issuer == NULL) {
+		char	 err[512];
+
+		/* Keys belong to one issuer, as the main database does. */
+		if (db_meta_check(env->se_db, issuer, err, sizeof(err)) !=
+		    DB_OK)
+			fatalx("%s", err);
+	}
 	free(env->se_issuer);
 	if ((env->se_issuer = strdup(issuer)) == NULL)
 		fatal("%s: strdup", __func__);
@@ -549,11 +557,13 @@ signer_dispatch_parent(int fd, struct privsep_proc *p, struct imsg *imsg)
 			signer_load();
 		} else
 			evtimer_del(env->se_tick);
+		/* signer_schedule() publishes when the key set changes. */
 		signer_schedule();
-		/* A reload may change nothing in the keys: publish anyway. */
-		if (env->se_jwks == NULL)
+		if (env->se_jwks == NULL) {
+			/* Keys loaded unchanged from the database. */
 			signer_jwks_build();
-		signer_publish(-1);
+			signer_publish(-1);
+		}
 		break;
 	default:
 		return (-1);

@@ -139,6 +139,10 @@ storage_configure(struct imsg *imsg)
 		if ((env->st_issuer = strdup(issuer)) == NULL)
 			fatal("%s: strdup", __func__);
 	}
+	if ((size_t)mapsize != env->st_mapsize &&
+	    db_set_mapsize(env->st_db, mapsize) != DB_OK)
+		fatalx("%s: cannot set the map size to %lld bytes", __func__,
+		    (long long)mapsize);
 	env->st_gc_interval = gc;
 	env->st_mapsize = mapsize;
 	env->st_memory = memory;
