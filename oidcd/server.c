@@ -205,8 +205,11 @@ http_server_new(struct event_base *base, const struct http_server_conf *conf,
 	RB_INIT(&srv->conns);
 	srv->nextid = arc4random();
 	evtimer_assign(&srv->ev_pause, base, server_accept_resume, srv);
-	/* A peer that resets must cost an EPIPE, not the process. */
-	(void)signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A peer that resets must cost an EPIPE, not the process: the
+	 * caller ignores SIGPIPE (proc_run() does, before the sandbox,
+	 * which has no rt_sigaction).
+	 */
 	return (srv);
 }
 
