@@ -261,6 +261,15 @@ static const char *sandbox_roles[SANDBOX_NROLES] = {
 	"frontend", "connector", "signer", "storage", "control"
 };
 
+/* Is stderr a regular file (logging of -d redirected to a file)? */
+static int
+sandbox_stderr_is_file(void)
+{
+	struct stat	 st;
+
+	return (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode));
+}
+
 /* The chroot root, kept open for storage and signer's Landlock rule. */
 static int		 sandbox_rootfd = -1;
 
@@ -407,9 +416,13 @@ sandbox_privdrop(enum sandbox_role role, const char *root,
 		log_warn("%s: setrlimit RLIMIT_CORE", __func__);
 		return (-1);
 	}
-	/* Only storage and signer write files, and only through maps. */
+	/*
+	 * Only storage and signer write files.  A stderr redirected to a
+	 * regular file (oidcd -d > log) would die of SIGXFSZ at the first
+	 * log line, so then the limit is left alone.
+	 */
 	if (role != SANDBOX_STORAGE && role != SANDBOX_SIGNER &&
-	    setrlimit(RLIMIT_FSIZE, &rl) == -1) {
+	    !sandbox_stderr_is_file() && setrlimit(RLIMIT_FSIZE, &rl) == -1) {
 		log_warn("%s: setrlimit RLIMIT_FSIZE", __func__);
 		return (-1);
 	}
