@@ -141,7 +141,7 @@ struct conf_client {
 	struct conf_strv	 cl_allowed_connectors;
 	/* clientCredentialsClaims.groups */
 	struct conf_strv	 cl_cc_groups;
-	/* refreshTokenLifetime.{validIfNotUsedFor,absoluteLifetime}; -1 unset */
+	/* refreshTokenLifetime: idle and absolute; -1 unset */
 	int64_t			 cl_rt_idle;
 	int64_t			 cl_rt_absolute;
 	/* Ours: grant types this client may use, CONF_GT_*; 0 = any. */

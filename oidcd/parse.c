@@ -2821,6 +2821,8 @@ dec_storage(struct pstate *ps, struct ynode *v, void *base,
 		else
 			ret = decode_map(ps, t.config, memory_keys, NULL,
 			    "config");
+		json_free_secret(cf->cf_storage_config);
+		cf->cf_storage_config = NULL;
 		if (ret == 0 && (cf->cf_storage_config =
 		    node_to_json(ps, t.config)) == NULL)
 			ret = -1;
