@@ -400,9 +400,21 @@ io_do_read(struct io *io)
 	size_t			 got = 0;
 
 	if (io->tls == NULL) {
-		n = evbuffer_read(io->in, io->fd, IO_READ_CHUNK);
-		if (n > 0)
+		/* Not evbuffer_read(): it costs an ioctl(FIONREAD) per call. */
+		if (evbuffer_reserve_space(io->in, IO_READ_CHUNK, &iov, 1)
+		    != 1) {
+			io_seterr(io, "evbuffer_reserve_space", 0);
+			return (-2);
+		}
+		n = read(io->fd, iov.iov_base, iov.iov_len);
+		if (n > 0) {
+			iov.iov_len = n;
+			if (evbuffer_commit_space(io->in, &iov, 1) == -1) {
+				io_seterr(io, "evbuffer_commit_space", 0);
+				return (-2);
+			}
 			return (1);
+		}
 		if (n == 0)
 			return (-1);
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
