@@ -1165,7 +1165,7 @@ test_secrecy(void)
 		ok(0, "mkstemp");
 		return;
 	}
-	(void)write(fd, y, strlen(y));
+	ok(write(fd, y, strlen(y)) == (ssize_t)strlen(y), "secrecy: file");
 	close(fd);
 	conf_msgs_free(&msgs);
 	TAILQ_INIT(&msgs);
