@@ -503,9 +503,11 @@ http_pct_decode(char *dst, size_t dstsz, const char *src, size_t len,
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)src[i];
 		if (c == '%') {
-			if (len - i < 3 ||
-			    (hi = http_hexval((unsigned char)src[i + 1])) == -1 ||
-			    (lo = http_hexval((unsigned char)src[i + 2])) == -1)
+			if (len - i < 3)
+				return (-1);
+			hi = http_hexval((unsigned char)src[i + 1]);
+			lo = http_hexval((unsigned char)src[i + 2]);
+			if (hi == -1 || lo == -1)
 				return (-1);
 			c = hi << 4 | lo;
 			i += 2;

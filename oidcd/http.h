@@ -39,7 +39,7 @@ struct event_base;
 
 /* Request limits (DESIGN.md §8). */
 #define HTTP_MAX_REQLINE	8192	/* request line, without CRLF */
-#define HTTP_MAX_HEADERBLOCK	16384	/* header lines incl. final CRLF */
+#define HTTP_MAX_HEADERBLOCK	16384	/* header lines, final CRLF */
 #define HTTP_MAX_HEADERS	64
 #define HTTP_MAX_BODY		65536
 #define HTTP_MAX_METHOD		32
@@ -48,7 +48,7 @@ struct event_base;
 
 /* Query and form limits. */
 #define HTTP_MAX_PARAMS		64
-#define HTTP_MAX_PARAMVALUE	8192	/* decoded bytes per name or value */
+#define HTTP_MAX_PARAMVALUE	8192	/* decoded, per name or value */
 #define HTTP_MAX_PARAMSINPUT	HTTP_MAX_BODY
 
 /* http_request_parse() results; errors are the HTTP status to answer. */
@@ -75,19 +75,19 @@ struct http_request {
 	enum http_method	 method;
 	const char		*method_str;
 	const char		*target;	/* raw request-target */
-	const char		*path;		/* percent-decoded path */
-	const char		*query;		/* raw, after '?', or NULL */
+	const char		*path;		/* percent-decoded */
+	const char		*query;		/* raw, after '?' */
 	size_t			 querylen;
 	int			 version;	/* 10 or 11 */
 	int			 keepalive;
-	const char		*host;		/* NULL if absent (1.0) */
+	const char		*host;		/* NULL if absent */
 	struct http_header	 hdrs[HTTP_MAX_HEADERS];
 	size_t			 nhdrs;
-	const char		*body;		/* NUL-terminated copy */
+	const char		*body;		/* NUL-terminated */
 	size_t			 bodylen;
 	int			 expect_continue;
-	size_t			 need;		/* MORE: total bytes, if known */
-	const char		*error;		/* why a parse failed */
+	size_t			 need;		/* MORE: total length */
+	const char		*error;		/* why parsing failed */
 
 	/* private: storage for the strings above, reused */
 	char			*buf;
@@ -124,14 +124,14 @@ struct http_kv {
 };
 
 /* http_response_write() flags */
-#define HTTP_RESP_NOSTORE	0x01	/* Cache-Control: no-store, Pragma */
+#define HTTP_RESP_NOSTORE	0x01	/* Cache-Control: no-store */
 #define HTTP_RESP_CLOSE		0x02	/* Connection: close */
-#define HTTP_RESP_KEEPALIVE	0x04	/* Connection: keep-alive (1.0) */
+#define HTTP_RESP_KEEPALIVE	0x04	/* Connection: keep-alive */
 #define HTTP_RESP_HEAD		0x08	/* no body (HEAD request) */
 
 struct http_response {
 	int			 status;
-	const char		*ctype;		/* NULL: no Content-Type */
+	const char		*ctype;		/* NULL: none */
 	const struct http_kv	*hdrs;
 	size_t			 nhdrs;
 	const void		*body;
@@ -150,7 +150,8 @@ int		 http_pct_decode(char *, size_t, const char *, size_t, int,
 		    size_t *);
 void		 http_params_init(struct http_params *);
 void		 http_params_free(struct http_params *);
-int		 http_params_parse(struct http_params *, const char *, size_t);
+int		 http_params_parse(struct http_params *, const char *,
+		    size_t);
 const char	*http_param(const struct http_params *, const char *);
 const char	*http_status_text(int);
 int		 http_header_block(char **, size_t *, const struct http_kv *,
@@ -167,10 +168,10 @@ int		 http_error_write(struct evbuffer *, int, int, const char *,
 /* Defaults for struct http_server_conf fields left 0. */
 #define HTTP_SERVER_MAX_CONNS		4096
 #define HTTP_SERVER_MAX_REQUESTS	100	/* per connection */
-#define HTTP_SERVER_HEADER_TIMEOUT	10000	/* msec, whole header block */
+#define HTTP_SERVER_HEADER_TIMEOUT	10000	/* msec, whole request */
 #define HTTP_SERVER_IDLE_TIMEOUT	30000	/* msec, keep-alive wait */
-#define HTTP_SERVER_IO_TIMEOUT		10000	/* msec, body/write/TLS */
-#define HTTP_SERVER_RESPONSE_TIMEOUT	10000	/* msec, handler -> 503 */
+#define HTTP_SERVER_IO_TIMEOUT		10000	/* msec, write, TLS */
+#define HTTP_SERVER_RESPONSE_TIMEOUT	10000	/* msec, then 503 */
 #define HTTP_SERVER_LINGER		2000	/* msec, after an error */
 #define HTTP_SERVER_FD_RESERVE		32
 #define HTTP_SERVER_MAX_LISTENERS	16
@@ -182,7 +183,7 @@ int		 http_error_write(struct evbuffer *, int, int, const char *,
 /* Pause in msec of accept(2) after EMFILE/ENFILE. */
 #define HTTP_SERVER_ACCEPT_PAUSE	1000
 #define HTTP_SERVER_HSTS_DEFAULT	"max-age=31536000"
-#define HTTP_MAX_EXTRA_HEADERS		32	/* server-wide headers */
+#define HTTP_MAX_EXTRA_HEADERS		32	/* web.headers */
 
 struct http_server_conf {
 	int			 max_conns;
@@ -201,11 +202,11 @@ struct http_server_conf {
 struct http_tls_conf {
 	const uint8_t		*cert;		/* PEM chain */
 	size_t			 certlen;
-	uint8_t			*key;		/* PEM; freezero()ed by caller */
+	uint8_t			*key;		/* PEM, caller freezero()s */
 	size_t			 keylen;
-	const char		*min_version;	/* "1.2" (default), "1.3" */
+	const char		*min_version;	/* "1.2" (default) */
 	const char		*max_version;	/* "1.3" (default) */
-	const char		*hsts;		/* NULL: default, "": none */
+	const char		*hsts;		/* NULL: default */
 };
 
 struct http_server;

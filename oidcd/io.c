@@ -59,7 +59,7 @@
 #define IO_F_RWANTW	0x02	/* tls_read() wanted POLLOUT */
 #define IO_F_WWANTR	0x04	/* tls_write() wanted POLLIN */
 #define IO_F_FREE	0x08	/* io_free() called inside a callback */
-#define IO_F_TMODIFIED	0x10	/* timeout changed since the last arm */
+#define IO_F_TMODIFIED	0x10	/* timeout changed since last arm */
 #define IO_F_KICK	0x20	/* try a read on the next loop pass */
 
 struct io {

@@ -42,7 +42,7 @@ struct io;
 #define IO_TLSREADY	2	/* TLS handshake done */
 #define IO_DATAIN	3	/* new bytes in the input buffer */
 #define IO_LOWAT	4	/* output buffer drained */
-#define IO_DISCONNECTED	5	/* peer closed, or lingering close ended */
+#define IO_DISCONNECTED	5	/* peer closed, or linger ended */
 #define IO_TIMEOUT	6	/* the armed timeout fired */
 #define IO_ERROR	7	/* socket or TLS error, see io_error() */
 

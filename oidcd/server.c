@@ -81,7 +81,7 @@ struct http_listener {
 	int			 fd;
 	struct event		 ev;
 	struct tls		*tls;
-	char			*common;	/* headers on every response */
+	char			*common;	/* on every response */
 	size_t			 commonlen;
 };
 
@@ -95,14 +95,14 @@ struct http_conn {
 	char			 peer[INET6_ADDRSTRLEN];
 	int			 state;
 	int			 nreq;
-	int			 keepalive;	/* of the current request */
+	int			 keepalive;	/* current request */
 	int			 head;
 	int			 version;
 	int			 inhandler;
 	int			 sent_continue;
-	int			 outwait;	/* paused: too much output */
-	size_t			 parsed;	/* input length at last MORE */
-	size_t			 need;		/* body: total length needed */
+	int			 outwait;	/* paused for output */
+	size_t			 parsed;	/* input at last MORE */
+	size_t			 need;		/* body: total needed */
 	uint64_t		 reqstart;	/* msec, 0: no request yet */
 	struct event		 ev_timer;	/* deadline, or kick */
 	struct http_request	 req;

@@ -58,8 +58,8 @@ static struct http_server	*srv;
 static pthread_mutex_t		 mtx = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t			 last_ids[8];
 static int			 nlast;
-static int			 gone_checked = -1;	/* 1: byid was NULL */
-static int			 late_respond = 0;	/* respond() result */
+static int			 gone_checked = -1;	/* 1: NULL */
+static int			 late_respond;
 static int			 saw_tls = -1;
 static char			 saw_peer[64];
 
