@@ -65,7 +65,7 @@ enum jose_curve_id {
 struct jose_curve {
 	enum jose_curve_id	 id;
 	const char		*crv;
-	size_t			 len;		/* coordinate bytes */
+	size_t			 len;	/* bytes of a coordinate */
 	const uint8_t		*oid;
 	size_t			 oidlen;
 };
@@ -558,7 +558,8 @@ ec_from_xy(const struct jose_curve *c, const uint8_t *x, const uint8_t *y)
 	uint8_t		 buf[256];
 	struct derbuf	 b = { buf, 0, sizeof(buf) };
 	size_t		 algid, bitstr, spki;
-	uint8_t		 hdr[2] = { 0x00, 0x04 };	/* unused bits, form */
+	/* No unused bits in the BIT STRING; an uncompressed point. */
+	uint8_t		 hdr[2] = { 0x00, 0x04 };
 
 	algid = der_tlv_len(sizeof(oid_ecpub)) + der_tlv_len(c->oidlen);
 	bitstr = 2 + 2 * c->len;
@@ -1462,12 +1463,14 @@ jose_jws_parse(const char *s, size_t len, struct jose_jws *jws)
 	    (jws->alg = jose_alg_from_name(alg)) == JOSE_ALG_UNKNOWN)
 		goto fail;
 	if ((v = json_object_get(jws->header, "kid")) != NULL) {
-		if (!json_is_string(v) || json_string_length(v) > JOSE_KID_MAX ||
+		if (!json_is_string(v) ||
+		    json_string_length(v) > JOSE_KID_MAX ||
 		    (jws->kid = strdup(json_string_value(v))) == NULL)
 			goto fail;
 	}
 	if ((v = json_object_get(jws->header, "typ")) != NULL) {
-		if (!json_is_string(v) || json_string_length(v) > JOSE_KID_MAX ||
+		if (!json_is_string(v) ||
+		    json_string_length(v) > JOSE_KID_MAX ||
 		    (jws->typ = strdup(json_string_value(v))) == NULL)
 			goto fail;
 	}

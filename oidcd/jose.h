@@ -36,7 +36,7 @@
 #define JOSE_B64_MAX_IN		(1024 * 1024)	/* encoded input, any decoder */
 #define JOSE_JWS_MAX_LEN	16384		/* whole compact JWS */
 #define JOSE_JWS_MAX_HEADER	2048		/* decoded protected header */
-#define JOSE_JWS_MAX_SIG	1024		/* decoded signature (RSA 8192) */
+#define JOSE_JWS_MAX_SIG	1024		/* signature bytes (RSA 8192) */
 #define JOSE_JSON_MAX_LEN	(256 * 1024)	/* jose_json_object() input */
 #define JOSE_KID_MAX		256		/* a kid seen in a JWS or JWK */
 #define JOSE_JWK_MAX_LEN	16384		/* one JWK, compact JSON */
@@ -44,7 +44,7 @@
 #define JOSE_JWKS_MAX_LEN	(JOSE_JWKS_MAX_KEYS * JOSE_JWK_MAX_LEN)
 #define JOSE_RSA_MIN_BITS	2048
 #define JOSE_RSA_MAX_BITS	8192
-#define JOSE_RSA_MAX_E_LEN	4		/* bytes of the public exponent */
+#define JOSE_RSA_MAX_E_LEN	4		/* bytes of the exponent */
 #define JOSE_RSA_GEN_BITS	2048		/* Dex's local signer */
 #define JOSE_PRIVKEY_MAX_LEN	8192		/* PKCS#8 DER of a stored key */
 #define JOSE_SUB_MAX_FIELD	1024		/* user_id, conn_id in a sub */

@@ -42,7 +42,8 @@
 #include "jose.h"
 #include "tap.h"
 
-#define PAYLOAD	"{\"iss\":\"https://issuer.example\",\"sub\":\"CgNmb28SA2Jhcg\"," \
+#define PAYLOAD	"{\"iss\":\"https://issuer.example\"," \
+		"\"sub\":\"CgNmb28SA2Jhcg\"," \
 		"\"aud\":\"client\",\"exp\":4102444800,\"iat\":1700000000}"
 
 static EVP_PKEY	*rsa_key, *ec_key;
@@ -675,7 +676,8 @@ t_tamper(void)
 	free(x);
 
 	ok(jose_jws_parse(t, strlen(t), &j) == 0 &&
-	    jose_jws_verify(&j, NULL, JOSE_ALG_RS256) == -1, "no key: rejected");
+	    jose_jws_verify(&j, NULL, JOSE_ALG_RS256) == -1,
+	    "no key: rejected");
 	jose_jws_free(&j);
 	free(t);
 }
@@ -884,7 +886,8 @@ t_jwk(void)
 	t = jose_jws_sign(ed, JOSE_ALG_EDDSA, "ed", "{}", 2);
 	k = jose_jwk_import(oj, &alg);
 	ok(k != NULL && alg == JOSE_ALG_EDDSA &&
-	    check(t, k, JOSE_ALG_EDDSA) == 0, "Ed25519 JWK round trip verifies");
+	    check(t, k, JOSE_ALG_EDDSA) == 0,
+	    "Ed25519 JWK round trip verifies");
 	EVP_PKEY_free(k);
 	free(t);
 	EVP_PKEY_free(ed);
@@ -1218,14 +1221,16 @@ t_hash_sub(void)
 		{ "foo", "bar", "CgNmb28SA2Jhcg" },
 		{ "1", "test", "CgExEgR0ZXN0" },
 		{ "08a8684b-db88-4b73-90a9-3cd1661f5466", "local",
-		  "CiQwOGE4Njg0Yi1kYjg4LTRiNzMtOTBhOS0zY2QxNjYxZjU0NjYSBWxvY2Fs" },
+		  "CiQwOGE4Njg0Yi1kYjg4LTRiNzMtOTBhOS0zY2QxNjYxZjU0NjYS"
+		  "BWxvY2Fs" },
 		{ "0-385-28089-0", "mock", "Cg0wLTM4NS0yODA4OS0wEgRtb2Nr" },
 		{ "", "mock", "EgRtb2Nr" },
 		{ "foo", "", "CgNmb28" },
 		{ "", "", "" }
 	};
 	static const char *badsub[] = {
-		"CgNmb28SA2Jhcg=", "CgNmb28SA2Jhc", "GgNmb28",	/* tag 3 */
+		"CgNmb28SA2Jhcg=", "CgNmb28SA2Jhc",
+		"GgNmb28",		/* field 3 */
 		"CgNmb28KA2Jhcg",	/* user_id twice */
 		"CgRmb28",		/* length past the end */
 		"CgL_bw",		/* invalid UTF-8 */
