@@ -524,16 +524,19 @@ replace_part(const char *jws, int n, const char *part)
 {
 	const char	*d1, *d2;
 	char		*out;
+	int		 r;
 
 	d1 = strchr(jws, '.');
 	d2 = strchr(d1 + 1, '.');
 	if (n == 0)
-		(void)asprintf(&out, "%s%s", part, d1);
+		r = asprintf(&out, "%s%s", part, d1);
 	else if (n == 1)
-		(void)asprintf(&out, "%.*s.%s%s", (int)(d1 - jws), jws, part,
+		r = asprintf(&out, "%.*s.%s%s", (int)(d1 - jws), jws, part,
 		    d2);
 	else
-		(void)asprintf(&out, "%.*s.%s", (int)(d2 - jws), jws, part);
+		r = asprintf(&out, "%.*s.%s", (int)(d2 - jws), jws, part);
+	if (r == -1)
+		abort();
 	return (out);
 }
 
