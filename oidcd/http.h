@@ -207,6 +207,8 @@ struct http_tls_conf {
 	const char		*min_version;	/* "1.2" (default) */
 	const char		*max_version;	/* "1.3" (default) */
 	const char		*hsts;		/* NULL: default */
+	const unsigned char	*session_id;	/* shared by all frontends */
+	size_t			 session_idlen;	/* 0: none */
 };
 
 struct http_server;

@@ -311,7 +311,9 @@ server_tls_init(struct http_listener *l, const struct http_tls_conf *tc)
 	}
 	if (tls_config_set_protocols(cfg, protos) == -1 ||
 	    tls_config_set_keypair_mem(cfg, tc->cert, tc->certlen, tc->key,
-	    tc->keylen) == -1) {
+	    tc->keylen) == -1 || (tc->session_idlen > 0 &&
+	    tls_config_set_session_id(cfg, tc->session_id,
+	    tc->session_idlen) == -1)) {
 		log_warnx("%s: %s", __func__, tls_config_error(cfg));
 		tls_config_clear_keys(cfg);
 		tls_config_free(cfg);

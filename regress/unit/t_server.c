@@ -55,6 +55,7 @@
 
 static struct event_base	*sbase;
 static struct http_server	*srv;
+static struct http_server	*srv1;		/* max_conns 1 */
 static pthread_mutex_t		 mtx = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t			 last_ids[8];
 static int			 nlast;
@@ -578,6 +579,33 @@ test_plain(int port)
 	client_free(cl);
 }
 
+/* At max_conns, accepting waits until a connection closes. */
+static void
+test_maxconns(int port)
+{
+	struct client	*a, *b;
+	struct resp	 r;
+	struct timeval	 tv = { 0, 300 * 1000 };
+	const char	*p;
+	char		 c;
+
+	a = client_new(port);
+	is_int(request(a, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n", &r),
+	    200, "first connection served");
+	b = client_new(port);
+	p = "GET /second HTTP/1.1\r\nHost: x\r\n\r\n";
+	(void)client_send(b, p, strlen(p));
+	(void)setsockopt(b->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ok(recv(b->fd, &c, 1, MSG_PEEK) == -1 && errno == EAGAIN,
+	    "second connection waits at max_conns");
+	tv.tv_sec = 5;
+	(void)setsockopt(b->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	client_free(a);
+	is_int(client_response(b, &r), 200,
+	    "second connection served once the first closed");
+	client_free(b);
+}
+
 static void
 test_tls(int port, const char *cafile)
 {
@@ -784,6 +812,7 @@ main(void)
 	char			*cert = NULL, *key = NULL;
 	size_t			 certlen = 0, keylen = 0;
 	int			 fd, tfd = -1, port, tport = 0, havetls;
+	int			 fd1, port1;
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((sbase = event_base_new()) == NULL)
@@ -825,15 +854,24 @@ main(void)
 		    "min above max TLS version refused");
 		tc.min_version = "1.2";
 		tc.max_version = NULL;
+		tc.session_id = (const unsigned char *)"0123456789abcdef";
+		tc.session_idlen = 16;
 		ok(http_server_listen(srv, tfd, &tc) == 0, "TLS listener");
 		memset(key, 0, keylen);
 	} else
 		diag("openssl unavailable: TLS tests skipped");
 
+	conf.max_conns = 1;
+	if ((srv1 = http_server_new(sbase, &conf, handler, NULL)) == NULL ||
+	    (fd1 = listen_local(&port1)) == -1 ||
+	    http_server_listen(srv1, fd1, NULL) == -1)
+		return (1);
+
 	if (pthread_create(&th, NULL, server_thread, NULL) != 0)
 		return (1);
 
 	test_plain(port);
+	test_maxconns(port1);
 	if (havetls) {
 		test_tls(tport, cafile);
 		test_io_client(tport, cafile);
@@ -846,6 +884,7 @@ main(void)
 	pthread_join(th, NULL);
 	ok(http_server_nconns(srv) <= 1, "connections gone or closing");
 	http_server_free(srv);
+	http_server_free(srv1);
 	event_base_free(sbase);
 	free(cert);
 	free(key);
