@@ -33,6 +33,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "imsg.h"
 #include "log.h"
 #include "sandbox.h"
