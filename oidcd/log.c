@@ -37,6 +37,7 @@
 static int		 log_debug_mode;
 static int		 log_verbose;
 static int		 log_format = LOG_FORMAT_TEXT;
+static int		 log_quiet;	/* logger.level warn or error */
 static const char	*log_procname = "oidcd";
 
 void
@@ -77,6 +78,25 @@ void
 log_setformat(int format)
 {
 	log_format = format;
+}
+
+int
+log_getformat(void)
+{
+	return (log_format);
+}
+
+/* With logger.level warn or error, info lines are left out. */
+void
+log_setquiet(int quiet)
+{
+	log_quiet = quiet;
+}
+
+int
+log_getquiet(void)
+{
+	return (log_quiet);
 }
 
 void
@@ -197,6 +217,8 @@ log_info(const char *emsg, ...)
 {
 	va_list	 ap;
 
+	if (log_quiet)
+		return;
 	va_start(ap, emsg);
 	vlog(LOG_INFO, emsg, ap);
 	va_end(ap);

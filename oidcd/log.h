@@ -33,6 +33,9 @@ void	log_procinit(const char *);
 void	log_setverbose(int);
 int	log_getverbose(void);
 void	log_setformat(int);
+int	log_getformat(void);
+void	log_setquiet(int);
+int	log_getquiet(void);
 void	log_warn(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_warnx(const char *, ...)

@@ -426,6 +426,7 @@ parent_log_config(struct oidcd_conf *cf, int debug, int verbose)
 	log_setverbose(debug ? (v > 1 ? v : 1) : v);
 	log_setformat(cf->cf_log_format == CONF_LOGFMT_JSON ?
 	    LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	log_setquiet(cf->cf_log_level >= CONF_LOG_WARN);
 }
 
 int
@@ -438,15 +439,15 @@ main(int argc, char *argv[])
 	struct group		*gr;
 	const char		*conffile = OIDCD_CONF_FILE, *errstr;
 	const char		*title = NULL, *root = NULL, *user = NULL;
-	char			*cargv[8], exe[PATH_MAX], vbuf[8];
+	char			*cargv[10], exe[PATH_MAX], vbuf[8];
 	enum privsep_procid	 id;
 	unsigned int		 i;
 	int			 ch, debug = 0, foreground = 0, noaction = 0;
 	int			 verbose = 0, instance = 0, nfrontends = 1;
-	int			 cargc, isroot;
+	int			 cargc, isroot, json = 0, quiet = 0;
 	ssize_t			 n;
 
-	while ((ch = getopt(argc, argv, "dFf:I:nN:P:R:U:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dFf:I:jnN:P:qR:U:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -459,6 +460,12 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			noaction = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -507,6 +514,8 @@ main(int argc, char *argv[])
 	if (title != NULL) {
 		log_init(debug, LOG_DAEMON);
 		log_setverbose(verbose);
+		log_setformat(json ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+		log_setquiet(quiet);
 		if ((id = proc_getid(procs, 0, title)) == PROC_MAX ||
 		    id == PROC_PARENT)
 			fatalx("unknown process %s", title);
@@ -607,6 +616,11 @@ main(int argc, char *argv[])
 		    log_getverbose() > 4 ? 4 : log_getverbose(), "vvvv");
 		cargv[cargc++] = vbuf;
 	}
+	/* Internal: logger.format json and logger.level warn|error. */
+	if (log_getformat() == LOG_FORMAT_JSON)
+		cargv[cargc++] = "-j";
+	if (log_getquiet())
+		cargv[cargc++] = "-q";
 	cargv[cargc] = NULL;
 	proc_init(ps, procs, sizeof(procs) / sizeof(procs[0]), cargc, cargv,
 	    PROC_PARENT);
