@@ -146,11 +146,12 @@ wait_ready() {
 	return 1
 }
 
-# stop_daemon PID: SIGTERM and wait; prints the exit status.
+# stop_daemon PID: SIGTERM and wait; the exit status is left in $rc.
+# (Not in a command substitution: a subshell cannot wait for our child.)
 stop_daemon() {
 	kill -TERM "$1" 2>/dev/null
 	wait "$1"
-	echo $?
+	rc=$?
 }
 
 # The pids of a daemon's children, by role: children_of PARENT_PID

@@ -156,7 +156,7 @@ else
 fi
 check "the signer logged the refusals" grep -q "refused to sign" "$scratch/log"
 
-rc=$(stop_daemon "$daemon_pid")
+stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "SIGTERM: clean exit" || not_ok "SIGTERM: exit status $rc"
 [ ! -e "$sock" ] && ok "control socket removed at exit" || not_ok "control socket left behind"
 out=$("$OIDCCTL" -s "$sock" show status 2>&1)

@@ -90,6 +90,6 @@ tap(closed == 20 and elapsed < 25, "slow clients dropped after the header timeou
 sys.exit(1 if fail else 0)
 EOP
 check "the daemon is still alive" kill -0 "$daemon_pid"
-rc=$(stop_daemon "$daemon_pid")
+stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "clean exit" || not_ok "exit status $rc"
 done_testing

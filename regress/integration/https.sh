@@ -67,6 +67,6 @@ got=$(echo | openssl s_client -connect "127.0.0.1:$tport" -CAfile "$pki/ca.crt" 
     openssl x509 -noout -serial 2>/dev/null)
 [ "$got" = "$serial" ] && ok "reload serves the renewed certificate" || not_ok "serial $got, want $serial"
 
-rc=$(stop_daemon "$daemon_pid")
+stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "clean exit" || not_ok "exit status $rc"
 done_testing

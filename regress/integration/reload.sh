@@ -76,6 +76,6 @@ n2=$(ls "/proc/$fe/fd" | wc -l)
 [ "$n2" -le "$n1" ] && ok "no descriptor leak over five reloads ($n1 -> $n2)" || not_ok "descriptors $n1 -> $n2"
 check "still serving after the reloads" curl -sf "$iss/keys"
 
-rc=$(stop_daemon "$daemon_pid")
+stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "clean exit" || not_ok "exit status $rc"
 done_testing

@@ -76,11 +76,11 @@ check "the signer logged rotations" grep -q "rotated: key" "$scratch/log"
 
 # Keys survive a restart: the active key before is still published.
 active=$("$OIDCCTL" -s "$sock" show keys | awk '/active/ { print $1 }')
-rc=$(stop_daemon "$daemon_pid")
+stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "clean exit" || not_ok "exit status $rc"
 start_daemon "$conf" "$scratch/log2"
 wait_ready "$iss/healthz/ready" && ok "restarted" || not_ok "restarted"
 check "the key active before the restart is still published" sh -c "curl -s '$iss/keys' | grep -q '$active'"
-rc=$(stop_daemon "$daemon_pid")
+stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "clean exit" || not_ok "exit status $rc"
 done_testing

@@ -45,7 +45,7 @@ iss=$(curl -s http://localhost:5556/dex/.well-known/openid-configuration |
 [ "$iss" = "http://localhost:5556/dex" ] && ok "discovery issuer is exactly http://localhost:5556/dex" || not_ok "issuer: $iss"
 check "memory storage: nothing in /var/lib/oidcd/db" sh -c '! ls /var/lib/oidcd/db/data.mdb 2>/dev/null'
 check "/keys serves keys" sh -c "curl -s http://localhost:5556/dex/keys | grep -q '\"kid\"'"
-rc=$(stop_daemon "$daemon_pid")
+stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "clean exit" || not_ok "exit status $rc"
 check "memory storage removed at exit" sh -c '! ls -d /var/lib/oidcd/oidcd-memory.* 2>/dev/null | grep -q .'
 done_testing
