@@ -67,10 +67,10 @@ usage() {
 
 # Print the packages of "$@" that are not installed.
 missing() {
-	installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' \
-	    "$@" 2>/dev/null | awk '$2 == "ii" { print $1 }')
+	installed=" $(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' \
+	    "$@" 2>/dev/null | awk '$2 == "ii" { printf "%s ", $1 }')"
 	for p in "$@"; do
-		case " $(echo $installed) " in
+		case "$installed" in
 		*" $p "*)	continue ;;
 		esac
 		command -v "$p" >/dev/null 2>&1 && continue
@@ -119,12 +119,14 @@ esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps.sh: not a Debian system; make sure these are installed:" \
-	    $pkgs >&2
+	    "$pkgs" | tr -s ' \t\n' ' ' >&2
+	echo >&2
 	[ "$1" = install-test ] && npm_ci
 	exit 0
 fi
 
-# shellcheck disable=SC2086
+# Package names never hold blanks: split the lists on purpose.
+# shellcheck disable=SC2046,SC2086
 install_pkgs $(missing $pkgs)
 [ "$1" = install-test ] && npm_ci
 exit 0
