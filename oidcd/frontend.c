@@ -305,10 +305,13 @@ frontend_configure(struct imsg *imsg)
 	    json_object_get(cfg, "issuerPath")))) == NULL)
 		fatal("%s: strdup", __func__);
 	env->fe_issuer_pathlen = strlen(env->fe_issuer_path);
-	(void)snprintf(env->fe_tls_min, sizeof(env->fe_tls_min), "1.%d",
-	    (int)json_integer_value(json_object_get(cfg, "tlsMin")) % 10);
-	(void)snprintf(env->fe_tls_max, sizeof(env->fe_tls_max), "1.%d",
-	    (int)json_integer_value(json_object_get(cfg, "tlsMax")) % 10);
+	/* web.tlsMinVersion and tlsMaxVersion: 12 or 13, 0 when unset. */
+	v = json_object_get(cfg, "tlsMin");
+	(void)strlcpy(env->fe_tls_min, json_integer_value(v) == 13 ? "1.3" :
+	    "1.2", sizeof(env->fe_tls_min));
+	v = json_object_get(cfg, "tlsMax");
+	(void)strlcpy(env->fe_tls_max, json_integer_value(v) == 12 ? "1.2" :
+	    "1.3", sizeof(env->fe_tls_max));
 
 	hdrs = json_object_get(cfg, "headers");
 	json_object_foreach(hdrs, k, v) {

@@ -15,8 +15,7 @@ sock=$scratch/state-$port/oidcd.sock
 start_daemon "$conf" "$scratch/log"
 wait_ready "$iss/healthz/ready" && ok "daemon ready" || not_ok "daemon ready"
 gen() {
-	"$OIDCCTL" -s "$sock" show status | awk '$1 == "parent" { print $0 }' |
-	    grep -o 'gen[a-z]* *[0-9]*' | grep -o '[0-9]*$'
+	"$OIDCCTL" -s "$sock" show status | awk '$1 == "parent" { print $6 }'
 }
 
 cp "$conf" "$scratch/good.yaml"
