@@ -14,7 +14,6 @@
 # ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 #
-#
 # make run: start oidcd in the foreground (-d: stderr, debug) on
 # etc/oidcd.yaml from the top of the source tree.  That file keeps its
 # state, keys and control socket under ./var.  As root the system users

@@ -14,7 +14,6 @@
 # ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 #
-#
 # Create oidcd's system users when they are missing: _oidcd (frontends,
 # connector, control; its group owns the control socket), _oidcdkey (the
 # signer) and _oidcddb (storage).  No home, no shell.  Debian's adduser
