@@ -435,13 +435,30 @@ imsg_event_add(struct imsgev *iev)
 	event_add(iev->ev, NULL);
 }
 
-/* A process we depend on is gone: the whole daemon goes down. */
+static void
+proc_log_death(enum privsep_procid id, unsigned int n, pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		log_warnx("lost child: %s[%u] pid %d killed by signal %d (%s)",
+		    proc_titles[id], n, pid, WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		log_warnx("lost child: %s[%u] pid %d exited with status %d",
+		    proc_titles[id], n, pid, WEXITSTATUS(status));
+}
+
+/*
+ * A process we depend on is gone: the whole daemon goes down.  In the
+ * parent, say how every child that has died ended: the one whose pipe
+ * closed first is not always the one that failed first (a peer of a
+ * killed child exits too, on purpose).
+ */
 static __dead void
 proc_lost(struct privsep *ps, struct imsgev *iev)
 {
 	enum privsep_procid	 id = iev->proc->p_id;
-	unsigned int		 n = iev - ps->ps_ievs[id];
-	int			 status;
+	unsigned int		 n = iev - ps->ps_ievs[id], i;
+	int			 status, tries, child;
 	pid_t			 pid;
 
 	if (ps->ps_id != PROC_PARENT) {
@@ -451,18 +468,23 @@ proc_lost(struct privsep *ps, struct imsgev *iev)
 	}
 	pid = ps->ps_pids[id][n];
 	ps->ps_pids[id][n] = 0;
-	if (pid > 0 && waitpid(pid, &status, 0) == pid) {
-		if (WIFSIGNALED(status))
-			log_warnx("lost child: %s[%u] pid %d killed by "
-			    "signal %d (%s)", proc_titles[id], n, pid,
-			    WTERMSIG(status), strsignal(WTERMSIG(status)));
-		else if (WIFEXITED(status))
-			log_warnx("lost child: %s[%u] pid %d exited with "
-			    "status %d", proc_titles[id], n, pid,
-			    WEXITSTATUS(status));
-	} else
-		log_warnx("lost child: %s[%u] pid %d", proc_titles[id], n,
-		    pid);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		proc_log_death(id, n, pid, status);
+	for (tries = 0; tries < 20; tries++) {
+		for (child = PROC_FRONTEND; child < PROC_MAX; child++) {
+			if (ps->ps_pids[child] == NULL)
+				continue;
+			for (i = 0; i < ps->ps_instances[child]; i++) {
+				pid = ps->ps_pids[child][i];
+				if (pid > 0 && waitpid(pid, &status,
+				    WNOHANG) == pid) {
+					ps->ps_pids[child][i] = 0;
+					proc_log_death(child, i, pid, status);
+				}
+			}
+		}
+		usleep(10000);
+	}
 	proc_kill(ps);
 	if (ps->ps_cleanup != NULL)
 		ps->ps_cleanup(ps);
