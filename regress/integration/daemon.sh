@@ -156,8 +156,33 @@ else
 fi
 check "the signer logged the refusals" grep -q "refused to sign" "$scratch/log"
 
+# Who may do what on the control socket.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	as_group="setpriv --reuid=nobody --regid=$(id -g _oidcd) --clear-groups"
+	as_other="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+	chmod 711 "$scratch" "$scratch/state-$port"
+	check "the daemon's group may show status" $as_group "$OIDCCTL" -s "$sock" show status
+	if $as_group "$OIDCCTL" -s "$sock" key rotate >"$scratch/perm" 2>&1; then
+		not_ok "the daemon's group may not rotate keys"
+	else
+		grep -q "permission denied" "$scratch/perm" && ok "the daemon's group may not rotate keys" || not_ok "key rotate as group: $(cat "$scratch/perm")"
+	fi
+	if $as_other "$OIDCCTL" -s "$sock" show status >/dev/null 2>&1; then
+		not_ok "other users cannot use the control socket"
+	else
+		ok "other users cannot use the control socket"
+	fi
+else
+	skip "control socket permissions need root and setpriv"
+fi
+
 stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "SIGTERM: clean exit" || not_ok "SIGTERM: exit status $rc"
+if grep -q 'test-secret\|IBkBdqjsXzKMeGPwrBTvC' "$scratch/log"; then
+	not_ok "no client secret or password hash in the log"
+else
+	ok "no client secret or password hash in the log"
+fi
 [ ! -e "$sock" ] && ok "control socket removed at exit" || not_ok "control socket left behind"
 out=$("$OIDCCTL" -s "$sock" show status 2>&1)
 case "$out" in
