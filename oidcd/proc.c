@@ -172,6 +172,12 @@ proc_init(struct privsep *ps, struct privsep_proc *procs, unsigned int nproc,
 			case -1:
 				fatal("%s: fork", __func__);
 			case 0:
+				/*
+				 * Our own process group: ^C at a terminal
+				 * or a kill of the group reaches the parent
+				 * alone, which stops the children in order.
+				 */
+				(void)setpgid(0, 0);
 				if (fds[1] == PROC_PARENT_SOCK_FILENO) {
 					if (fcntl(fds[1], F_SETFD, 0) == -1)
 						fatal("%s: fcntl", __func__);
@@ -278,18 +284,23 @@ proc_kill(struct privsep *ps)
 	int		 id, status;
 	pid_t		 pid;
 
+	/* Every pipe first, so that no child takes a peer's exit for a crash. */
 	for (id = 0; id < PROC_MAX; id++) {
-		if (ps->ps_pids[id] == NULL)
+		if (ps->ps_pids[id] == NULL || ps->ps_ievs[id] == NULL)
 			continue;
 		for (n = 0; n < ps->ps_instances[id]; n++) {
-			if (ps->ps_ievs[id] != NULL &&
-			    ps->ps_ievs[id][n].ibuf.fd != -1) {
+			if (ps->ps_ievs[id][n].ibuf.fd != -1) {
 				close(ps->ps_ievs[id][n].ibuf.fd);
 				ps->ps_ievs[id][n].ibuf.fd = -1;
 			}
+		}
+	}
+	for (id = 0; id < PROC_MAX; id++) {
+		if (ps->ps_pids[id] == NULL)
+			continue;
+		for (n = 0; n < ps->ps_instances[id]; n++)
 			if (ps->ps_pids[id][n] > 0)
 				(void)kill(ps->ps_pids[id][n], SIGTERM);
-		}
 	}
 	for (id = 0; id < PROC_MAX; id++) {
 		if (ps->ps_pids[id] == NULL)
@@ -447,24 +458,50 @@ proc_log_death(enum privsep_procid id, unsigned int n, pid_t pid, int status)
 		    proc_titles[id], n, pid, WEXITSTATUS(status));
 }
 
+static void
+proc_lost_timeout(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct privsep	*ps = iev->proc->p_ps;
+	enum privsep_procid id = iev->proc->p_id;
+
+	fatalx("lost %s[%u]", proc_titles[id],
+	    (unsigned int)(iev - ps->ps_ievs[id]));
+}
+
 /*
- * A process we depend on is gone: the whole daemon goes down.  In the
- * parent, say how every child that has died ended: the one whose pipe
- * closed first is not always the one that failed first (a peer of a
- * killed child exits too, on purpose).
+ * A process we depend on is gone: the whole daemon goes down.
+ *
+ * In a child, the loss of the parent means stop, quietly.  The loss of
+ * a peer is fatal unless the parent stops us meanwhile: at shutdown
+ * the parent closes every pipe, and a peer may see another child exit
+ * before its own parent pipe closes.  So a peer's loss is fatal after a
+ * grace second; the pipe to it is closed at once.
+ *
+ * In the parent, say how every child that has died ended: the one
+ * whose pipe closed first is not always the one that failed first.
  */
-static __dead void
+static void
 proc_lost(struct privsep *ps, struct imsgev *iev)
 {
 	enum privsep_procid	 id = iev->proc->p_id;
 	unsigned int		 n = iev - ps->ps_ievs[id], i;
 	int			 status, tries, child;
+	struct timeval		 tv;
 	pid_t			 pid;
 
 	if (ps->ps_id != PROC_PARENT) {
 		if (id == PROC_PARENT)
 			exit(0);
-		fatalx("lost %s[%u]", proc_titles[id], n);
+		event_del(iev->ev);
+		close(iev->ibuf.fd);
+		iev->ibuf.fd = -1;
+		timerclear(&tv);
+		tv.tv_sec = 1;
+		if (event_base_once(ps->ps_evbase, -1, EV_TIMEOUT,
+		    proc_lost_timeout, iev, &tv) == -1)
+			fatalx("lost %s[%u]", proc_titles[id], n);
+		return;
 	}
 	pid = ps->ps_pids[id][n];
 	ps->ps_pids[id][n] = 0;
@@ -506,16 +543,20 @@ proc_dispatch(int fd, short event, void *arg)
 
 	if (event & EV_READ) {
 		n = imsgbuf_read(ibuf);
-		if (n == -1)
+		if (n == -1 && errno != ECONNRESET)
 			fatal("%s: imsgbuf_read from %s", __func__,
 			    p->p_title);
-		if (n == 0)
+		if (n <= 0) {
 			proc_lost(ps, iev);
+			return;
+		}
 	}
 	if (event & EV_WRITE) {
 		if (imsgbuf_write(ibuf) == -1) {
-			if (errno == EPIPE)
+			if (errno == EPIPE || errno == ECONNRESET) {
 				proc_lost(ps, iev);
+				return;
+			}
 			fatal("%s: imsgbuf_write to %s", __func__,
 			    p->p_title);
 		}
