@@ -17,11 +17,12 @@
 # The Debian packages oidcd needs, checked with one dpkg-query and
 # installed with apt-get when something is missing.
 #
-# Usage: sh scripts/deps.sh check|install|install-test
+# Usage: sh scripts/deps.sh check|install|install-test|install-bench
 #
 #	check		build packages (make calls this on every build)
 #	install		the same, under its own name (make deps)
 #	install-test	build and test packages, then npm ci in regress/node
+#	install-bench	build packages and the tools bench/ runs
 #
 # As root the missing packages are installed (apt-get update first, unless
 # the package lists are less than an hour old); otherwise the script
@@ -58,10 +59,20 @@ TEST_PKGS="
 	curl
 "
 
+# make bench: nginx to compare with, wrk to load, taskset to pin CPUs.
+BENCH_PKGS="
+	curl
+	nginx-light
+	procps
+	util-linux
+	wrk
+"
+
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
-	echo "usage: sh scripts/deps.sh check|install|install-test" >&2
+	echo "usage: sh scripts/deps.sh" \
+	    "check|install|install-test|install-bench" >&2
 	exit 2
 }
 
@@ -111,6 +122,9 @@ check|install)
 	;;
 install-test)
 	pkgs="$BUILD_PKGS $TEST_PKGS"
+	;;
+install-bench)
+	pkgs="$BUILD_PKGS $BENCH_PKGS"
 	;;
 *)
 	usage
