@@ -12,6 +12,7 @@ MANDIR?=	$(PREFIX)/share/man
 SYSCONFDIR?=	/etc
 UNITDIR?=	/lib/systemd/system
 SYSUSERSDIR?=	/usr/lib/sysusers.d
+TMPFILESDIR?=	/usr/lib/tmpfiles.d
 
 PKGS=		libevent libtls jansson yaml-0.1 lmdb libseccomp libcrypto \
 		libbsd-overlay
@@ -105,7 +106,10 @@ deps-check:
 run: all
 	sh scripts/run.sh
 
-test: deps-test all unit fuzz
+# Serial on purpose: the packages must be there before anything builds.
+.NOTPARALLEL: test
+test: deps-test
+	$(MAKE) all unit fuzz
 	sh regress/run.sh
 
 deps-test:
@@ -118,14 +122,21 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR) \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-	    $(DESTDIR)$(PREFIX)/share/examples/oidcd
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(PREFIX)/share/examples/oidcd
 	install -m 0555 oidcd/oidcd oidcctl/oidcctl $(DESTDIR)$(SBINDIR)
 	install -m 0444 man/oidcd.8 man/oidcctl.8 $(DESTDIR)$(MANDIR)/man8
 	install -m 0444 man/oidcd.yaml.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 0444 etc/oidcd.yaml etc/dex-config.yaml \
 	    $(DESTDIR)$(PREFIX)/share/examples/oidcd
-	install -m 0444 etc/oidcd.service $(DESTDIR)$(UNITDIR)
+	install -m 0444 etc/init.d/oidcd \
+	    $(DESTDIR)$(PREFIX)/share/examples/oidcd/init.d-oidcd
+	install -m 0444 etc/rc.d/oidcd \
+	    $(DESTDIR)$(PREFIX)/share/examples/oidcd/rc.d-oidcd
+	sed 's#/usr/local/sbin#$(SBINDIR)#g' etc/oidcd.service \
+	    >$(DESTDIR)$(UNITDIR)/oidcd.service
+	chmod 0444 $(DESTDIR)$(UNITDIR)/oidcd.service
 	install -m 0444 etc/oidcd.sysusers $(DESTDIR)$(SYSUSERSDIR)/oidcd.conf
+	install -m 0444 etc/oidcd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/oidcd.conf
 	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
 		systemd-sysusers $(SYSUSERSDIR)/oidcd.conf; \
 	elif [ -z "$(DESTDIR)" ]; then sh scripts/users.sh; fi
