@@ -10,6 +10,13 @@ OIDCCTL=${OIDCCTL:-$top/oidcctl/oidcctl}
 t_n=0
 t_failed=0
 
+# Debian 12's own nodejs is 18, where WebCrypto (which jose and
+# openid-client use) is global only behind a flag.
+case "$(node --version 2>/dev/null)" in
+v18.*) NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-global-webcrypto"
+	export NODE_OPTIONS ;;
+esac
+
 ok() {
 	t_n=$((t_n + 1))
 	echo "ok $t_n - $*"

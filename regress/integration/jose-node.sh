@@ -69,6 +69,11 @@ if ! command -v node >/dev/null 2>&1; then
 	notok "node not found"
 	finish
 fi
+# Debian 12's own nodejs is 18: WebCrypto is global only behind a flag.
+case "$(node --version)" in
+v18.*) NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-global-webcrypto"
+	export NODE_OPTIONS ;;
+esac
 if [ ! -d "$nodedir/node_modules/jose" ]; then
 	if (cd "$nodedir" && npm ci --no-audit --no-fund) \
 	    >"$work/npm.log" 2>&1; then
