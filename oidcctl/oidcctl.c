@@ -67,7 +67,6 @@ static void		 mask(char *);
 static void		 show_jws(struct imsg *);
 static const char	*fmt_uptime(uint64_t, char *, size_t);
 static const char	*fmt_time(uint64_t, char *, size_t);
-static const char	*key_state(uint32_t);
 
 extern char		*__progname;
 
@@ -398,7 +397,7 @@ show_key(struct imsg *imsg, int header)
 	mask(ck.ck_kid);
 	mask(ck.ck_alg);
 	printf("%-40s %-5s %-7s %-16s %-16s %-16s %llu\n", ck.ck_kid,
-	    ck.ck_alg, key_state(ck.ck_state),
+	    ck.ck_alg, key_state_name(ck.ck_state),
 	    fmt_time(ck.ck_created, c, sizeof(c)),
 	    fmt_time(ck.ck_promoted, p, sizeof(p)),
 	    fmt_time(ck.ck_retire, r, sizeof(r)),
@@ -531,19 +530,4 @@ fmt_time(uint64_t t, char *buf, size_t len)
 	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
 		return ("?");
 	return (buf);
-}
-
-static const char *
-key_state(uint32_t state)
-{
-	switch (state) {
-	case KEY_STATE_NEXT:
-		return ("next");
-	case KEY_STATE_ACTIVE:
-		return ("active");
-	case KEY_STATE_RETIRED:
-		return ("retired");
-	default:
-		return ("unknown");
-	}
 }

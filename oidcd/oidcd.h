@@ -254,7 +254,6 @@ void	 config_settls(struct privsep *, uint32_t, uint32_t,
 
 /* signer.c */
 void	 signer(struct privsep *, struct privsep_proc *);
-const char *signer_state_name(unsigned int);
 
 /* storage.c */
 void	 storage(struct privsep *, struct privsep_proc *);
@@ -305,5 +304,6 @@ int	 timingsafe_bcmp(const void *, const void *, size_t);
 uint64_t now_monotonic_ms(void);
 uint64_t now_realtime(void);
 int	 imsg_get_string(struct imsg *, size_t, char **);
+const char *key_state_name(unsigned int);
 
 #endif /* OIDCD_H */

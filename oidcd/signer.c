@@ -124,21 +124,6 @@ signer_run(struct privsep *ps, struct privsep_proc *p, void *arg)
 		fatalx("%s: cannot open the key database", __func__);
 }
 
-const char *
-signer_state_name(unsigned int state)
-{
-	switch (state) {
-	case KEY_STATE_NEXT:
-		return ("next");
-	case KEY_STATE_ACTIVE:
-		return ("active");
-	case KEY_STATE_RETIRED:
-		return ("retired");
-	default:
-		return ("unknown");
-	}
-}
-
 static void
 signer_key_free(struct signer_key *sk)
 {
@@ -270,7 +255,7 @@ signer_key_new(unsigned int state, uint64_t now)
 	sk->sk_created = now;
 	sk->sk_promoted = state == KEY_STATE_ACTIVE ? now : 0;
 	log_info("generated %s key %s (%s)", jose_alg_name(sk->sk_alg),
-	    sk->sk_kid, signer_state_name(state));
+	    sk->sk_kid, key_state_name(state));
 	return (sk);
 }
 

@@ -80,3 +80,18 @@ imsg_get_string(struct imsg *imsg, size_t off, char **out)
 	(*out)[len] = '\0';
 	return (0);
 }
+
+const char *
+key_state_name(unsigned int state)
+{
+	switch (state) {
+	case KEY_STATE_NEXT:
+		return ("next");
+	case KEY_STATE_ACTIVE:
+		return ("active");
+	case KEY_STATE_RETIRED:
+		return ("retired");
+	default:
+		return ("unknown");
+	}
+}
