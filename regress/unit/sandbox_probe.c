@@ -906,7 +906,8 @@ landlock_only(struct probe *pr, const struct sandbox_opts *so)
 		report("FAIL sandbox_landlock");
 		return;
 	}
-	if ((fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((fd = open(pr->notroot ? pr->dir : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
 		e_open = errno;
 	else
 		close(fd);

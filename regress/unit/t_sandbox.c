@@ -506,6 +506,84 @@ test_local(void)
 	    "(0x%x)", WIFEXITED(st) ? WEXITSTATUS(st) : 0xff);
 }
 
+/*
+ * sandbox_privdrop() in this process's children, without seccomp: the
+ * not-root path (which root takes too, after dropping by hand, so that
+ * it is tested everywhere) and SANDBOX_PD_NOUNSHARE.
+ */
+static void
+test_privdrop(void)
+{
+	struct rlimit	 rl;
+	struct stat	 before, after;
+	char		*dir;
+	pid_t		 pid;
+	int		 st, bad, rc, nsfd;
+
+	if ((dir = mkroot("control")) == NULL) {
+		ok(0, "mkroot");
+		return;
+	}
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		bad = 0;
+		if (isroot && (setgroups(1, &pw.pw_gid) == -1 ||
+		    setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) == -1 ||
+		    setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) == -1))
+			_exit(0x80);
+		/* The uid change cleared it; the sandbox must do it itself. */
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1)
+			_exit(0x80);
+		if ((rc = sandbox_privdrop(SANDBOX_CONTROL, dir, user, 0)) !=
+		    SANDBOX_NOTROOT)
+			bad |= 1;
+		if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+			bad |= 2;
+		if (getrlimit(RLIMIT_CORE, &rl) == -1 || rl.rlim_cur != 0 ||
+		    getrlimit(RLIMIT_FSIZE, &rl) == -1 || rl.rlim_cur != 0 ||
+		    getrlimit(RLIMIT_NPROC, &rl) == -1 || rl.rlim_cur != 0)
+			bad |= 4;
+		if (fork() != -1 || errno != EAGAIN)
+			bad |= 8;
+		if (access(topdir, F_OK) == -1)		/* no chroot */
+			bad |= 16;
+		_exit(bad);
+	}
+	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0, "not root: no chroot, not dumpable, "
+	    "limits 0, fork fails (0x%x)", WIFEXITED(st) ?
+	    WEXITSTATUS(st) : 0xff);
+
+	if (!isroot) {
+		skip("SANDBOX_PD_NOUNSHARE", "not root");
+		return;
+	}
+	if ((dir = mkroot("frontend")) == NULL ||
+	    stat("/proc/self/ns/net", &before) == -1) {
+		ok(0, "mkroot");
+		return;
+	}
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		bad = 0;
+		if ((nsfd = open("/proc/self/ns", O_PATH | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			_exit(0x80);
+		if (sandbox_privdrop(SANDBOX_FRONTEND, dir, user,
+		    SANDBOX_PD_NOUNSHARE) != 0)
+			bad |= 1;
+		if (fstatat(nsfd, "net", &after, 0) == -1 ||
+		    after.st_ino != before.st_ino)
+			bad |= 2;
+		if (getuid() != pw.pw_uid || access(topdir, F_OK) != -1)
+			bad |= 4;
+		_exit(bad);
+	}
+	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0, "SANDBOX_PD_NOUNSHARE keeps the network "
+	    "namespace (0x%x)", WIFEXITED(st) ? WEXITSTATUS(st) : 0xff);
+}
+
 /* The probe: given, made by the Makefile, or built now. */
 static int
 find_probe(void)
@@ -566,6 +644,7 @@ main(void)
 	}
 
 	test_local();
+	test_privdrop();
 
 	if (!ok(find_probe() == 0, "probe at %s", probe))
 		goto done;
