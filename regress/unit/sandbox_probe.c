@@ -88,7 +88,8 @@ struct probe {
 	size_t			 certlen;
 	char			*key;
 	size_t			 keylen;
-	struct tls		*tls;		/* server or client context */
+	struct tls		*tls;		/* frontend: server context */
+	struct tls_config	*tlscfg;
 	int			 lsock;		/* frontend/control listener */
 	int			 lsock2;	/* connector: unlisted port */
 	uint16_t		 port;		/* connector: helper's TLS */
@@ -638,7 +639,7 @@ connector_connected(int s, short ev, void *arg)
 		goto done;
 	}
 	if ((t = tls_client()) == NULL ||
-	    tls_configure(t, (struct tls_config *)pr->tls) == -1 ||
+	    tls_configure(t, pr->tlscfg) == -1 ||
 	    tls_connect_socket(t, s, "localhost") == -1 ||
 	    tls_finish_handshake(t) == -1 ||
 	    tls_readn(t, buf, 5) != 5 || memcmp(buf, "hello", 5) != 0 ||
@@ -873,6 +874,26 @@ work(struct probe *pr)
 		report("FAIL event setup");
 		return;
 	}
+	/*
+	 * TLS is configured confined, as in the daemon, where the
+	 * certificates arrive over imsg after sandbox_enter().
+	 */
+	if (pr->role == SANDBOX_FRONTEND &&
+	    ((pr->tlscfg = tls_config_new()) == NULL ||
+	    tls_config_set_keypair_mem(pr->tlscfg, (const uint8_t *)pr->cert,
+	    pr->certlen, (const uint8_t *)pr->key, pr->keylen) == -1 ||
+	    (pr->tls = tls_server()) == NULL ||
+	    tls_configure(pr->tls, pr->tlscfg) == -1)) {
+		report("FAIL tls server setup");
+		return;
+	}
+	if (pr->role == SANDBOX_CONNECTOR &&
+	    ((pr->tlscfg = tls_config_new()) == NULL ||
+	    tls_config_set_ca_mem(pr->tlscfg, (const uint8_t *)pr->cert,
+	    pr->certlen) == -1)) {
+		report("FAIL tls client setup");
+		return;
+	}
 	if (pr->role == SANDBOX_FRONTEND || pr->role == SANDBOX_CONTROL) {
 		lev = event_new(pr->base, pr->lsock, EV_READ | EV_PERSIST,
 		    pr->role == SANDBOX_FRONTEND ? frontend_accept :
@@ -993,7 +1014,6 @@ main(int argc, char *argv[])
 {
 	struct probe		 pr;
 	struct sandbox_opts	 so;
-	struct tls_config	*cfg = NULL;
 	uint16_t		 ports[1];
 	char			 go;
 	int			 r, pd, abi, need_tls, fd;
@@ -1028,29 +1048,10 @@ main(int argc, char *argv[])
 			return (1);
 		}
 	}
-	if (need_tls) {
-		if (tls_init() == -1 || (cfg = tls_config_new()) == NULL) {
-			report("FAIL tls_init");
-			return (1);
-		}
-		if (r == SANDBOX_FRONTEND) {
-			if (tls_config_set_keypair_mem(cfg,
-			    (const uint8_t *)pr.cert, pr.certlen,
-			    (const uint8_t *)pr.key, pr.keylen) == -1 ||
-			    (pr.tls = tls_server()) == NULL ||
-			    tls_configure(pr.tls, cfg) == -1) {
-				report("FAIL tls server");
-				return (1);
-			}
-		} else {
-			if (tls_config_set_ca_mem(cfg, (const uint8_t *)pr.cert,
-			    pr.certlen) == -1) {
-				report("FAIL tls ca");
-				return (1);
-			}
-			/* The connector makes one context per connection. */
-			pr.tls = (struct tls *)cfg;
-		}
+	/* libtls reads openssl.cnf once; the daemon does it in main(). */
+	if (need_tls && tls_init() == -1) {
+		report("FAIL tls_init");
+		return (1);
 	}
 	if ((strcmp(pr.action, "work") == 0 ||
 	    strcmp(pr.action, "landlock") == 0) && spawn_helper(&pr) == -1) {

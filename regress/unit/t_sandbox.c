@@ -215,6 +215,17 @@ kill_run(struct run *r)
 	}
 }
 
+/* The exit code of a child, or -1 if it did not exit. */
+static int
+exit_code(pid_t pid)
+{
+	int	 st;
+
+	if (pid <= 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return (-1);
+	return (WEXITSTATUS(st));
+}
+
 static int
 died_of(const struct run *r, int sig)
 {
@@ -444,7 +455,7 @@ test_local(void)
 	    "Gid:\t5\t6\t7\t8\nNoNewPrivs:\t1\nSeccomp:\t2\n"
 	    "Seccomp_filters:\t3\n";
 	pid_t			 pid;
-	int			 st;
+	int			 code;
 
 	is_str(sandbox_role_name(SANDBOX_STORAGE), "storage", "role name");
 	is_str(sandbox_role_name((enum sandbox_role)42), "unknown",
@@ -501,9 +512,9 @@ test_local(void)
 			bad |= 64;
 		_exit(bad);
 	}
-	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-	    WEXITSTATUS(st) == 0, "bad arguments refused, nothing applied "
-	    "(0x%x)", WIFEXITED(st) ? WEXITSTATUS(st) : 0xff);
+	code = exit_code(pid);
+	ok(code == 0, "bad arguments refused, nothing applied "
+	    "(0x%x)", code);
 }
 
 /*
@@ -516,9 +527,9 @@ test_privdrop(void)
 {
 	struct rlimit	 rl;
 	struct stat	 before, after;
-	char		*dir;
+	char		*dir, path[PATH_MAX];
 	pid_t		 pid;
-	int		 st, bad, rc, nsfd;
+	int		 code, bad, rc, nsfd, fd;
 
 	if ((dir = mkroot("control")) == NULL) {
 		ok(0, "mkroot");
@@ -527,6 +538,10 @@ test_privdrop(void)
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
 		bad = 0;
+		/* Not a file: a stderr file keeps RLIMIT_FSIZE (below). */
+		if ((fd = open("/dev/null", O_WRONLY)) == -1 ||
+		    dup2(fd, STDERR_FILENO) == -1)
+			_exit(0x80);
 		if (isroot && (setgroups(1, &pw.pw_gid) == -1 ||
 		    setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) == -1 ||
 		    setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) == -1))
@@ -549,10 +564,31 @@ test_privdrop(void)
 			bad |= 16;
 		_exit(bad);
 	}
-	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-	    WEXITSTATUS(st) == 0, "not root: no chroot, not dumpable, "
-	    "limits 0, fork fails (0x%x)", WIFEXITED(st) ?
-	    WEXITSTATUS(st) : 0xff);
+	code = exit_code(pid);
+	ok(code == 0, "not root: no chroot, not dumpable, "
+	    "limits 0, fork fails (0x%x)", code);
+
+	/* oidcd -d 2> file must not die of SIGXFSZ at its first line. */
+	if ((dir = mkroot("frontend")) == NULL) {
+		ok(0, "mkroot");
+		return;
+	}
+	(void)snprintf(path, sizeof(path), "%s/stderr", topdir);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0666)) ==
+		    -1 || dup2(fd, STDERR_FILENO) == -1)
+			_exit(0x80);
+		if (sandbox_privdrop(SANDBOX_FRONTEND, dir, user, 0) == -1)
+			_exit(1);
+		if (getrlimit(RLIMIT_FSIZE, &rl) == -1 || rl.rlim_cur == 0)
+			_exit(2);
+		log_warnx("a line to a file");
+		_exit(0);
+	}
+	code = exit_code(pid);
+	ok(code == 0, "stderr is a file: RLIMIT_FSIZE left alone (0x%x)",
+	    code);
 
 	if (!isroot) {
 		skip("SANDBOX_PD_NOUNSHARE", "not root");
@@ -579,9 +615,9 @@ test_privdrop(void)
 			bad |= 4;
 		_exit(bad);
 	}
-	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-	    WEXITSTATUS(st) == 0, "SANDBOX_PD_NOUNSHARE keeps the network "
-	    "namespace (0x%x)", WIFEXITED(st) ? WEXITSTATUS(st) : 0xff);
+	code = exit_code(pid);
+	ok(code == 0, "SANDBOX_PD_NOUNSHARE keeps the network "
+	    "namespace (0x%x)", code);
 }
 
 /* The probe: given, made by the Makefile, or built now. */
