@@ -470,7 +470,8 @@ sandbox_checkopts(enum sandbox_role role, const struct sandbox_opts *so)
  * kernel has none, -1 on error.  Every filesystem right the kernel
  * knows is handled, so a role without a rule can open nothing;
  * storage and signer keep their root.  From ABI 4 TCP bind and
- * connect are handled too, and only the connector gets ports.
+ * connect are handled too, and only the connector gets ports: the
+ * ports of its upstreams (and 53 if DNS may fall back to TCP).
  */
 int
 sandbox_landlock(enum sandbox_role role, const struct sandbox_opts *so)
@@ -506,7 +507,14 @@ sandbox_landlock(enum sandbox_role role, const struct sandbox_opts *so)
 	if (abi >= 3)
 		attr.handled_access_fs |= LL_FS_TRUNCATE;
 	if (abi >= 4) {
-		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+		/*
+		 * A connector given no ports keeps TCP connect: an empty
+		 * list would only mean it cannot reach any upstream.
+		 */
+		attr.handled_access_net = LL_NET_BIND_TCP;
+		if (role != SANDBOX_CONNECTOR ||
+		    (so != NULL && so->so_nports > 0))
+			attr.handled_access_net |= LL_NET_CONNECT_TCP;
 		attrsz = offsetof(struct sandbox_ll_ruleset, scoped);
 	}
 	if (abi >= 5)

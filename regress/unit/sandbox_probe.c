@@ -33,6 +33,7 @@
  *	syslog		a few log lines through syslog(3); "OK"
  *	nproc		no sandbox_enter; fork() after the drop; "ERRNO e"
  *	landlock	only sandbox_landlock(); opens and connects; "LL ..."
+ *	landlock0	the same, the connector given no ports
  *	open unixsock	soft failures; "ERRNO e"
  *	socket execve connect mmapexec mprotexec mmapshared fork kill
  *			forbidden; the probe should die of SIGSYS
@@ -1054,7 +1055,8 @@ main(int argc, char *argv[])
 		return (1);
 	}
 	if ((strcmp(pr.action, "work") == 0 ||
-	    strcmp(pr.action, "landlock") == 0) && spawn_helper(&pr) == -1) {
+	    strncmp(pr.action, "landlock", 8) == 0) &&
+	    spawn_helper(&pr) == -1) {
 		report("FAIL helper: %s", strerror(errno));
 		return (1);
 	}
@@ -1099,12 +1101,13 @@ main(int argc, char *argv[])
 	}
 
 	memset(&so, 0, sizeof(so));
-	if (r == SANDBOX_CONNECTOR && pr.port != 0) {
+	if (r == SANDBOX_CONNECTOR && pr.port != 0 &&
+	    strcmp(pr.action, "landlock0") != 0) {
 		ports[0] = pr.port;
 		so.so_ports = ports;
 		so.so_nports = 1;
 	}
-	if (strcmp(pr.action, "landlock") == 0) {
+	if (strncmp(pr.action, "landlock", 8) == 0) {
 		report("R %d %d", pd, abi);
 		if (read(REPORT_FD, &go, 1) != 1)
 			return (1);

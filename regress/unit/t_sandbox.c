@@ -413,12 +413,12 @@ test_deny(const char *role, const char *action, int want_errno, int debug)
 }
 
 static void
-test_landlock(const char *role, int db)
+test_landlock(const char *role, int db, int noports)
 {
 	struct run	 r;
 	int		 abi, e_open, e_ok, e_other;
 
-	if (start(&r, role, "landlock", 0) == -1) {
+	if (start(&r, role, noports ? "landlock0" : "landlock", 0) == -1) {
 		ok(0, "%s landlock: probe started (\"%s\")", role, r.ready);
 		kill_run(&r);
 		return;
@@ -437,6 +437,11 @@ test_landlock(const char *role, int db)
 	    role, db ? "opens" : "cannot open", abi);
 	if (strcmp(role, "connector") != 0)
 		return;
+	if (noports) {
+		ok(e_ok == 0 && e_other == 0,
+		    "connector: no port list, landlock leaves connect alone");
+		return;
+	}
 	is_int(e_ok, 0, "connector: landlock lets it connect to its port");
 	if (abi >= 4)
 		is_int(e_other, EACCES,
@@ -707,9 +712,10 @@ main(void)
 	test_deny("frontend", "socket", 0, 1);
 	test_deny("storage", "nproc", EAGAIN, 0);
 
-	test_landlock("frontend", 0);
-	test_landlock("storage", 1);
-	test_landlock("connector", 0);
+	test_landlock("frontend", 0, 0);
+	test_landlock("storage", 1, 0);
+	test_landlock("connector", 0, 0);
+	test_landlock("connector", 0, 1);
 
 	/* syslog(3) with no /dev/log in the chroot must not kill. */
 	{
