@@ -795,6 +795,15 @@ imsg_readable(int s, short ev, void *arg)
 	pr->done++;
 }
 
+/* A signal through libevent: its handler send()s to a socketpair. */
+static void
+signal_fired(int sig, short ev, void *arg)
+{
+	struct probe	*pr = arg;
+
+	pr->done++;
+}
+
 static void
 timer_fired(int fd, short ev, void *arg)
 {
@@ -841,6 +850,18 @@ timer_fired(int fd, short ev, void *arg)
 	    NULL) == -1)
 		failx(pr, "event_base_once");
 
+	/* proc_run() turns SIGTERM and friends into events the same way. */
+	if (raise(SIGUSR2) != 0)
+		failx(pr, "raise");
+
+	/* The signer makes keys when it rotates them. */
+	if (pr->role == SANDBOX_SIGNER) {
+		EVP_PKEY_free(pr->rsa);
+		if ((pr->rsa = genkey(EVP_PKEY_RSA)) == NULL ||
+		    !sign_verify(pr->rsa))
+			failx(pr, "RSA key generation");
+	}
+
 	log_info("%s: steady state", sandbox_role_name(pr->role));
 	if (pr->role == SANDBOX_STORAGE || pr->role == SANDBOX_SIGNER)
 		lmdb_work(pr);
@@ -853,11 +874,11 @@ static void
 check_done(int fd, short ev, void *arg)
 {
 	struct probe	*pr = arg;
-	int		 want = 2;
+	int		 want = 3;	/* timer, descriptor, signal */
 
 	if (pr->role == SANDBOX_FRONTEND || pr->role == SANDBOX_CONNECTOR ||
 	    pr->role == SANDBOX_CONTROL)
-		want = 3;
+		want = 4;
 	if (pr->done >= want || pr->why[0] != '\0')
 		event_base_loopbreak(pr->base);
 }
@@ -1015,6 +1036,7 @@ main(int argc, char *argv[])
 {
 	struct probe		 pr;
 	struct sandbox_opts	 so;
+	struct event		*sev;
 	uint16_t		 ports[1];
 	char			 go;
 	int			 r, pd, abi, need_tls, fd;
@@ -1092,6 +1114,11 @@ main(int argc, char *argv[])
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0, pr.sp) == -1 || pipe2(pr.pp, O_CLOEXEC) == -1) {
 		report("FAIL init");
+		return (1);
+	}
+	if ((sev = evsignal_new(pr.base, SIGUSR2, signal_fired, &pr)) ==
+	    NULL || evsignal_add(sev, NULL) == -1) {
+		report("FAIL evsignal");
 		return (1);
 	}
 	if ((r == SANDBOX_STORAGE || r == SANDBOX_SIGNER) &&
