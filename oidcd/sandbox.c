@@ -132,6 +132,7 @@ struct sandbox_rule {
 #define SOFT(n, r)		{ (n), (r), SOFTFAIL, 0, { { 0 } } }
 #define SOFT1(n, r, a)		{ (n), (r), SOFTFAIL, 1, { a } }
 #define EQ(i, v)		{ (i), SCMP_CMP_EQ, (v), 0 }
+#define NE(i, v)		{ (i), SCMP_CMP_NE, (v), 0 }
 #define MASKEQ(i, m, v)		{ (i), SCMP_CMP_MASKED_EQ, (m), (v) }
 
 static const struct sandbox_rule sandbox_rules[] = {
@@ -181,6 +182,11 @@ static const struct sandbox_rule sandbox_rules[] = {
 	ALLOW("gettid", R_ALL),
 	ALLOW("futex", R_ALL),
 	ALLOW("rt_sigprocmask", R_ALL),
+	/*
+	 * libevent puts the old handler back when a signal event goes
+	 * away; SIGSYS stays ours, so that debug mode keeps its handler.
+	 */
+	ALLOW1("rt_sigaction", R_ALL, NE(0, SIGSYS)),
 	ALLOW("rt_sigreturn", R_ALL),
 	ALLOW("restart_syscall", R_ALL),
 	ALLOW("exit", R_ALL),

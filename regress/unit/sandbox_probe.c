@@ -36,7 +36,7 @@
  *	landlock0	the same, the connector given no ports
  *	open unixsock	soft failures; "ERRNO e"
  *	socket execve connect mmapexec mprotexec mmapshared fork kill
- *			forbidden; the probe should die of SIGSYS
+ *	sigsys		forbidden; the probe should die of SIGSYS
  */
 
 #include <sys/types.h>
@@ -1012,6 +1012,8 @@ forbidden(struct probe *pr)
 			_exit(0);
 	} else if (strcmp(a, "kill") == 0) {
 		(void)kill(pr->ppid, 0);
+	} else if (strcmp(a, "sigsys") == 0) {
+		(void)signal(SIGSYS, SIG_IGN);
 	} else {
 		report("FAIL unknown action %s", a);
 		exit(1);
@@ -1149,8 +1151,12 @@ main(int argc, char *argv[])
 	if (read(REPORT_FD, &go, 1) != 1)
 		return (1);
 
-	if (strcmp(pr.action, "work") == 0)
+	if (strcmp(pr.action, "work") == 0) {
 		work(&pr);
+		/* Teardown puts signal handlers back: rt_sigaction. */
+		event_free(sev);
+		event_base_free(pr.base);
+	}
 	else if (strcmp(pr.action, "syslog") == 0) {
 		log_info("a line for syslog");
 		log_warnx("another line for syslog");

@@ -700,6 +700,7 @@ main(void)
 	test_deny("frontend", "execve", 0, 0);
 	test_deny("frontend", "fork", 0, 0);
 	test_deny("frontend", "kill", 0, 0);
+	test_deny("frontend", "sigsys", 0, 0);
 	test_deny("frontend", "mmapexec", 0, 0);
 	test_deny("frontend", "mprotexec", 0, 0);
 	test_deny("frontend", "mmapshared", 0, 0);
