@@ -79,7 +79,13 @@ obj/test/t_%: regress/unit/t_%.c regress/unit/tap.h obj/test/liboidcd.a
 	$(CC) -O1 -g $(SAN) $(XCFLAGS) $(XCPPFLAGS) -Iregress/unit -o $@ $< \
 	    obj/test/liboidcd.a $(LDLIBS)
 
-unit: $(UNIT_BINS)
+# t_sandbox confines this probe, built without sanitizers so that the
+# policy under test is exactly the daemon's.
+obj/test/sandbox_probe: regress/unit/sandbox_probe.c obj/liboidcd.a | obj/test
+	$(CC) $(CFLAGS) $(XCFLAGS) $(XCPPFLAGS) -Iregress/unit $(XLDFLAGS) \
+	    -o $@ $< obj/liboidcd.a $(LDLIBS)
+
+unit: $(UNIT_BINS) obj/test/sandbox_probe
 
 obj/fuzz/%.o: oidcd/%.c $(HDRS) | obj/fuzz
 	clang $(FUZZFLAGS) $(XCPPFLAGS) -c -o $@ $<

@@ -37,6 +37,7 @@
 
 #include <event2/buffer.h>
 #include <jansson.h>
+#include <tls.h>
 
 #include "oidcd.h"
 #include "http.h"
@@ -123,6 +124,9 @@ frontend_run(struct privsep *ps, struct privsep_proc *p, void *arg)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("%s: getrlimit", __func__);
+	/* libtls reads openssl.cnf once: while files can still be read. */
+	if (tls_init() == -1)
+		fatalx("%s: tls_init", __func__);
 	env->fe_maxfds = rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
 }
 
