@@ -72,4 +72,7 @@ cat <<EOT
 
 EOT
 
+# The file holds a client secret and a password hash: oidcd warns when
+# others can read it, so keep it to ourselves (git keeps no modes but x).
+chmod go-rwx "$conf" 2>/dev/null
 exec oidcd/oidcd -d -f "$conf"
