@@ -87,11 +87,13 @@ config_frontend(const struct oidcd_conf *cf)
 	    (headers = json_object()) == NULL)
 		fatal("%s: json", __func__);
 	TAILQ_FOREACH(cl, &cf->cf_clients, cl_entry) {
-		c = json_pack("{s:s, s:s, s:b, s:o, s:o}",
+		c = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:s?}",
 		    "id", cl->cl_id, "name", cl->cl_name ? cl->cl_name : "",
 		    "public", cl->cl_public,
 		    "redirectURIs", config_strv(&cl->cl_redirect_uris),
-		    "trustedPeers", config_strv(&cl->cl_trusted_peers));
+		    "trustedPeers", config_strv(&cl->cl_trusted_peers),
+		    "grantTypes", config_strv(&cl->cl_grant_types),
+		    "logoURL", cl->cl_logo_url);
 		if (c == NULL)
 			fatalx("%s: json_pack", __func__);
 		if (cl->cl_secret != NULL) {
@@ -145,6 +147,16 @@ config_frontend(const struct oidcd_conf *cf)
 	    "jwksMaxAge", config_secs(cf->cf_jwks_max_age));
 	if (o == NULL)
 		fatalx("%s: json_pack", __func__);
+	if (json_object_update_new(o, json_pack("{s:b, s:s?, s:b, s:b, s:{s:s?, "
+	    "s:s?, s:s?, s:O?}}",
+	    "pkceEnforce", cf->cf_pkce_enforce,
+	    "passwordConnector", cf->cf_password_connector,
+	    "skipApproval", cf->cf_skip_approval,
+	    "alwaysShowLogin", cf->cf_always_show_login,
+	    "frontend", "logoURL", cf->cf_fe_logo_url,
+	    "issuer", cf->cf_fe_issuer, "theme", cf->cf_fe_theme,
+	    "extra", cf->cf_fe_extra)) == -1)
+		fatalx("%s: json_pack", __func__);
 	return (o);
 }
 
@@ -174,13 +186,30 @@ config_signer(const struct oidcd_conf *cf)
 static json_t *
 config_storage(const struct oidcd_conf *cf)
 {
-	json_t	*o;
+	struct conf_connector	*cn;
+	json_t			*o, *refreshers;
 
-	o = json_pack("{s:s, s:I, s:I, s:b}",
+	/* Connectors that can refresh (Dex: RefreshConnector). */
+	if ((refreshers = json_array()) == NULL)
+		fatal("%s: json_array", __func__);
+	if (cf->cf_enable_password_db)
+		json_array_append_new(refreshers, json_string("local"));
+	TAILQ_FOREACH(cn, &cf->cf_connectors, cn_entry)
+		if (strcmp(cn->cn_type, "oauth") != 0)
+			json_array_append_new(refreshers,
+			    json_string(cn->cn_id));
+	o = json_pack("{s:s, s:I, s:I, s:b, s:I, s:o, s:{s:b, s:I, s:I, s:I}}",
 	    "issuer", cf->cf_issuer,
 	    "mapSize", (json_int_t)cf->cf_storage_mapsize,
 	    "gcInterval", (json_int_t)OIDCD_GC_INTERVAL,
-	    "memory", cf->cf_storage_type == CONF_STORAGE_MEMORY);
+	    "memory", cf->cf_storage_type == CONF_STORAGE_MEMORY,
+	    "authRequests", config_secs(cf->cf_exp_auth_requests),
+	    "refreshConnectors", refreshers,
+	    "refresh",
+	    "disableRotation", cf->cf_rt_disable_rotation,
+	    "reuseInterval", config_secs(cf->cf_rt_reuse_interval),
+	    "validIfNotUsedFor", config_secs(cf->cf_rt_valid_if_not_used_for),
+	    "absoluteLifetime", config_secs(cf->cf_rt_absolute_lifetime));
 	if (o == NULL)
 		fatalx("%s: json_pack", __func__);
 	return (o);
@@ -190,7 +219,8 @@ static json_t *
 config_connector(const struct oidcd_conf *cf)
 {
 	struct conf_connector	*cn;
-	json_t			*conns, *o;
+	struct conf_password	*pw;
+	json_t			*conns, *o, *pws;
 
 	if ((conns = json_array()) == NULL)
 		fatal("%s: json_array", __func__);
@@ -198,8 +228,23 @@ config_connector(const struct oidcd_conf *cf)
 		json_array_append_new(conns, json_pack("{s:s, s:s, s:s}",
 		    "id", cn->cn_id, "type", cn->cn_type, "name",
 		    cn->cn_name));
-	o = json_pack("{s:s, s:o}", "issuer", cf->cf_issuer,
-	    "connectors", conns);
+
+	/* The password database lives with the other identity sources. */
+	if ((pws = json_array()) == NULL)
+		fatal("%s: json_array", __func__);
+	TAILQ_FOREACH(pw, &cf->cf_passwords, pw_entry)
+		json_array_append_new(pws, json_pack("{s:s, s:s, s:s?, s:s?, "
+		    "s:s?, s:b, s:s?, s:o}",
+		    "email", pw->pw_email, "hash", pw->pw_hash,
+		    "username", pw->pw_username, "name", pw->pw_name,
+		    "preferredUsername", pw->pw_preferred_username,
+		    "emailVerified", pw->pw_email_verified,
+		    "userId", pw->pw_user_id,
+		    "groups", config_strv(&pw->pw_groups)));
+	o = json_pack("{s:s, s:o, s:b, s:o}", "issuer", cf->cf_issuer,
+	    "connectors", conns,
+	    "passwordDB", cf->cf_enable_password_db,
+	    "passwords", pws);
 	if (o == NULL)
 		fatalx("%s: json_pack", __func__);
 	return (o);

@@ -89,8 +89,94 @@ enum imsg_type {
 	IMSG_SIGN_JWT,
 	IMSG_SIGN_RESULT,
 	IMSG_SIGN_FAIL,
+	/* storage requests and their one reply (see "Storage protocol") */
+	IMSG_STORE_AUTHREQ_PUT,
+	IMSG_STORE_AUTHREQ_GET,
+	IMSG_STORE_AUTHREQ_LOGIN,
+	IMSG_STORE_CODE_ISSUE,
+	IMSG_STORE_CODE_REDEEM,
+	IMSG_STORE_REFRESH_ISSUE,
+	IMSG_STORE_REFRESH_ROTATE,
+	IMSG_STORE_INTROSPECT,
+	IMSG_STORE_RESULT,
+	/* connector requests and their reply */
+	IMSG_CONN_PASSWORD,
+	IMSG_CONN_REFRESH,
+	IMSG_CONN_RESULT,
+	/* control: sessions and revocation, clients */
+	IMSG_CTL_SHOW_SESSIONS,
+	IMSG_CTL_SESSION,
+	IMSG_CTL_REVOKE,
+	IMSG_CTL_SHOW_CLIENTS,
+	IMSG_CTL_CLIENT,
 	IMSG_MAX
 };
+
+/*
+ * Storage protocol (frontend -> storage, DESIGN.md §4.3, §4.4).
+ *
+ * Every request is one imsg whose payload is a compact JSON object, at
+ * most STORE_JSON_MAX bytes; peerid is the requester's request id and
+ * pid its instance + 1.  Storage answers each request with exactly one
+ * IMSG_STORE_RESULT to the same instance and peerid, whose payload is a
+ * JSON object: {"ok": true, ...} or {"ok": false, "error": <RFC 6749
+ * error code>, "error_description": <text for the client>}.  A write is
+ * answered only after its transaction is committed with a sync; writes
+ * that arrive together share one transaction (group commit).
+ *
+ * Records (field names as in the JSON):
+ *   identity: {"userId", "username", "preferredUsername", "email",
+ *       "emailVerified" (bool), "groups" [..], "connectorId"}
+ *   authreq: {"id" (22 chars, base64url of 16 random bytes),
+ *       "clientId", "redirectUri", "scopes" [..], "responseTypes" [..],
+ *       "state", "nonce", "codeChallenge", "codeChallengeMethod",
+ *       "connectorId", "forceApproval" (bool), "expiry" (unix s),
+ *       "hmacKey" (base64url, 32 bytes, made by the frontend),
+ *       and once logged in "loggedIn" (bool), "identity", "authTime"}
+ *   grant (what a code or a refresh token stands for): {"clientId",
+ *       "scopes", "nonce", "identity", "connectorId", "authTime"}
+ *
+ *   IMSG_STORE_AUTHREQ_PUT    {"authreq"} -> {}
+ *   IMSG_STORE_AUTHREQ_GET    {"id"} -> {"authreq"}; an expired one is
+ *                             invalid_request "User session has expired."
+ *   IMSG_STORE_AUTHREQ_LOGIN  {"id", "identity"} -> {"authreq"} (now
+ *                             loggedIn, authTime set)
+ *   IMSG_STORE_CODE_ISSUE     {"id"} -> {"code", "authreq"}: deletes the
+ *                             logged-in authreq (single use), stores
+ *                             SHA-256(code) -> grant + redirectUri +
+ *                             PKCE, expiring after STORE_CODE_LIFETIME
+ *   IMSG_STORE_CODE_REDEEM    {"code", "clientId", "redirectUri",
+ *                             "codeVerifier" (or absent), "refresh"
+ *                             (bool: issue a refresh token if the grant
+ *                             has offline_access)} -> {"grant",
+ *                             "refreshToken" (or absent)}.  Checks
+ *                             client, redirect URI, expiry and PKCE
+ *                             (dex.md §1.4) in the same txn that deletes
+ *                             the code; a replayed code revokes the
+ *                             refresh tokens it issued: invalid_grant.
+ *   IMSG_STORE_REFRESH_ISSUE  {"grant"} -> {"refreshToken"}
+ *   IMSG_STORE_REFRESH_ROTATE {"refreshToken", "clientId", "scopes"
+ *                             (or absent)} -> {"grant", "refreshToken"}
+ *                             with Dex's rotation rules (reuseInterval,
+ *                             validIfNotUsedFor, absoluteLifetime,
+ *                             disableRotation); reuse of a rotated-out
+ *                             token revokes the whole family.
+ *   IMSG_STORE_INTROSPECT     {"refreshToken"} -> {"active" (bool),
+ *                             "grant", "exp", "iat"}
+ *
+ * Connector protocol (frontend -> connector), same framing, reply
+ * IMSG_CONN_RESULT {"ok": true, "identity"} or {"ok": false, "error",
+ * "error_description"}:
+ *   IMSG_CONN_PASSWORD  {"connectorId", "username", "password",
+ *                        "remoteAddr"}: the password database
+ *                        (enablePasswordDB/staticPasswords), bcrypt with
+ *                        Dex's cost bounds, failed logins rate-limited
+ *                        per user and per address.
+ *   IMSG_CONN_REFRESH   {"connectorId", "identity"}: is the user still
+ *                       there, with what claims (Dex's Refresh()).
+ */
+#define STORE_JSON_MAX		(64 * 1024)
+#define STORE_CODE_LIFETIME	60	/* seconds; Dex keeps codes 30 min */
 
 struct privsep;
 struct privsep_proc;
