@@ -57,6 +57,7 @@ TEST_PKGS="
 	lmdb-utils
 	procps
 	curl
+	chromium
 "
 
 # make bench: nginx to compare with, wrk to load, taskset to pin CPUs.
