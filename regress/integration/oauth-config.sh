@@ -110,6 +110,9 @@ staticClients:
   public: true
   redirectURIs:
   - http://127.0.0.1:5558/callback
+- id: public-cli
+  name: Public CLI
+  public: true
 ${OP_CONNECTORS:-}
 oidcd:
   frontends: ${OP_FRONTENDS:-2}

@@ -157,8 +157,9 @@ export function unescapeHtml(s) {
 // authorization URL to the redirect back to the client.  Checks each
 // step; returns { location (URL or null), steps } where steps holds the
 // responses by name for the caller's own checks.  opts: username,
-// password, approve (true: approve, a string: send that value),
-// expectApproval (true, false or undefined for "whatever comes").
+// password, approve (true: approve, a string: send that value, false:
+// stop at the approval page), noCsrf, badCsrf, redirect (the client's),
+// agent (to keep its cookies).
 export async function browserLogin(authUrl, opts = {}) {
 	const agent = opts.agent || new Agent();
 	const steps = {};
@@ -211,6 +212,8 @@ export async function browserLogin(authUrl, opts = {}) {
 	const aform = readForm(r.text, r.url);
 	steps.approvalForm = aform;
 	if (aform === null)
+		return { location: null, steps, agent };
+	if (opts.approve === false)
 		return { location: null, steps, agent };
 	const apost = { ...aform.hidden };
 	apost.approval = opts.approve === undefined || opts.approve === true ?
