@@ -61,6 +61,14 @@
 #define PASSWD_RL_FORGET	86400
 #define PASSWD_RL_V6_PREFIX	8	/* bytes of an IPv6 address kept */
 
+/*
+ * The connector's queue of password checks (connector.c): at most
+ * PASSWD_QUEUE_MAX waiting, none answered after PASSWD_QUEUE_AGE_MS;
+ * the others are answered "busy" without a bcrypt.
+ */
+#define PASSWD_QUEUE_MAX	32
+#define PASSWD_QUEUE_AGE_MS	5000
+
 /* Texts of the answers (Dex's for an invalid password). */
 #define PASSWD_ERR_INVALID	"Invalid username or password"
 #define PASSWD_ERR_LIMITED	"Too many failed login attempts; try again later."
