@@ -32,7 +32,7 @@ LDLIBS=		$(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
 # Every oidcd/*.c but the one holding main() goes into the library that
 # the daemon, oidcctl, the unit testers and the fuzz targets link with.
 LIB_SRCS=	$(filter-out oidcd/oidcd.c, $(wildcard oidcd/*.c))
-LIB_OBJS=	$(patsubst oidcd/%.c, obj/%.o, $(LIB_SRCS))
+LIB_OBJS=	$(patsubst oidcd/%.c, obj/%.o, $(LIB_SRCS)) obj/webdata.o
 CTL_SRCS=	$(wildcard oidcctl/*.c)
 CTL_OBJS=	$(patsubst oidcctl/%.c, obj/ctl-%.o, $(CTL_SRCS))
 HDRS=		$(wildcard oidcd/*.h oidcctl/*.h)
@@ -40,13 +40,15 @@ HDRS=		$(wildcard oidcd/*.h oidcctl/*.h)
 # The test build: same sources, AddressSanitizer and UBSan.
 SAN=		-fsanitize=address,undefined -fno-omit-frame-pointer \
 		-fno-sanitize-recover=undefined
-TLIB_OBJS=	$(patsubst oidcd/%.c, obj/test/%.o, $(LIB_SRCS))
+TLIB_OBJS=	$(patsubst oidcd/%.c, obj/test/%.o, $(LIB_SRCS)) \
+		obj/test/webdata.o
 UNIT_SRCS=	$(wildcard regress/unit/t_*.c)
 UNIT_BINS=	$(patsubst regress/unit/%.c, obj/test/%, $(UNIT_SRCS))
 
 FUZZ_SRCS=	$(wildcard regress/fuzz/fuzz_*.c)
 FUZZ_BINS=	$(patsubst regress/fuzz/%.c, obj/fuzz/%, $(FUZZ_SRCS))
-FUZZ_OBJS=	$(patsubst oidcd/%.c, obj/fuzz/%.o, $(LIB_SRCS))
+FUZZ_OBJS=	$(patsubst oidcd/%.c, obj/fuzz/%.o, $(LIB_SRCS)) \
+		obj/fuzz/webdata.o
 FUZZFLAGS=	-fsanitize=fuzzer-no-link,address,undefined -g -O1
 
 all: deps-check oidcd/oidcd oidcctl/oidcctl
@@ -59,6 +61,21 @@ obj/%.o: oidcd/%.c $(HDRS) | obj
 
 obj/ctl-%.o: oidcctl/%.c $(HDRS) | obj
 	$(CC) $(CFLAGS) $(XCFLAGS) $(XCPPFLAGS) -Ioidcctl $(CPPFLAGS) -c -o $@ $<
+
+# The login pages' templates and assets, web/, compiled in (template.h).
+WEB_FILES=	$(shell find web -type f 2>/dev/null)
+
+obj/webdata.c: scripts/embed.sh $(WEB_FILES) | obj
+	sh scripts/embed.sh web >$@.tmp && mv $@.tmp $@
+
+obj/webdata.o: obj/webdata.c oidcd/template.h
+	$(CC) $(CFLAGS) $(XCFLAGS) $(XCPPFLAGS) $(CPPFLAGS) -c -o $@ obj/webdata.c
+
+obj/test/webdata.o: obj/webdata.c oidcd/template.h | obj/test
+	$(CC) -O1 -g $(SAN) $(XCFLAGS) $(XCPPFLAGS) -c -o $@ obj/webdata.c
+
+obj/fuzz/webdata.o: obj/webdata.c oidcd/template.h | obj/fuzz
+	clang $(FUZZFLAGS) $(XCPPFLAGS) -c -o $@ obj/webdata.c
 
 obj/liboidcd.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
