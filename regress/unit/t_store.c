@@ -1,0 +1,923 @@
+/*
+ * Copyright (c) 2026 The oidcd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Unit tests for store.c on a real LMDB env under /var/tmp: every
+ * storage request with a fake clock, group commit, sessions and
+ * revocation, GC.  T_STORE_BENCH=1 adds a benchmark of REFRESH_ROTATE
+ * with one synced commit per request against batches.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "oidcd.h"
+#include "db.h"
+#include "jose.h"
+#include "store.h"
+#include "tap.h"
+
+#define T0		1700000000ULL
+#define ID1		"AAAAAAAAAAAAAAAAAAAAAA"
+#define ID2		"BBBBBBBBBBBBBBBBBBBBBB"
+#define ID3		"DDDDDDDDDDDDDDDDDDDDDD"
+#define HMACKEY		"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+#define VERIFIER	"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+#define CHALLENGE	"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+static char		 topdir[64];
+static struct db	*db;
+static struct store_policy pol;
+
+static void
+policy(int disable, uint64_t reuse, uint64_t idle, uint64_t abs)
+{
+	store_policy_free(&pol);
+	pol.sp_authreq_lifetime = 3600;
+	pol.sp_disable_rotation = disable;
+	pol.sp_reuse_interval = reuse;
+	pol.sp_valid_if_not_used_for = idle;
+	pol.sp_absolute_lifetime = abs;
+	pol.sp_refreshers[0] = strdup("local");
+	pol.sp_refreshers[1] = strdup("ldap");
+	pol.sp_nrefreshers = 2;
+}
+
+/* One request through the validator and a batch of one. */
+static json_t *
+run(int type, uint64_t now, const char *fmt, ...)
+{
+	struct store_op	 op;
+	json_error_t	 jerr;
+	json_t		*req;
+	char		 buf[8192];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if ((req = json_loads(buf, 0, &jerr)) == NULL) {
+		diag("bad test JSON: %s: %s", jerr.text, buf);
+		abort();
+	}
+	if (store_request_check(type, req) == -1) {
+		diag("request refused by the validator: %s", buf);
+		abort();
+	}
+	op.so_type = type;
+	op.so_req = req;
+	store_batch(db, &pol, now, &op, 1);
+	json_decref(req);
+	return (op.so_reply);
+}
+
+static int
+is_ok(json_t *r)
+{
+	return (json_is_true(json_object_get(r, "ok")));
+}
+
+static const char *
+rstr(json_t *r, const char *k)
+{
+	const char	*s = json_string_value(json_object_get(r, k));
+
+	return (s != NULL ? s : "");
+}
+
+/* Check an error reply and free it. */
+static void
+want_err(json_t *r, const char *err, const char *desc, const char *what)
+{
+	if (!ok(!is_ok(r) && strcmp(rstr(r, "error"), err) == 0 &&
+	    strcmp(rstr(r, "error_description"), desc) == 0, "%s", what)) {
+		char *s = json_dumps(r, JSON_COMPACT);
+		diag("got %s", s);
+		free(s);
+	}
+	json_decref(r);
+}
+
+static void
+want_ok(json_t *r, const char *what)
+{
+	if (!ok(is_ok(r), "%s", what)) {
+		char *s = json_dumps(r, JSON_COMPACT);
+		diag("got %s", s);
+		free(s);
+	}
+	json_decref(r);
+}
+
+#define IDENT(user, conn) "{\"userId\":\"" user "\",\"username\":\"U\"," \
+	"\"email\":\"" user "@example.com\",\"emailVerified\":true," \
+	"\"groups\":[\"g1\"],\"connectorId\":\"" conn "\"}"
+
+static void
+put_authreq(const char *id, uint64_t now, const char *scopes,
+    const char *challenge, const char *method)
+{
+	want_ok(run(IMSG_STORE_AUTHREQ_PUT, now, "{\"authreq\":{\"id\":\"%s\","
+	    "\"clientId\":\"app\",\"redirectUri\":\"https://app/cb\","
+	    "\"scopes\":%s,\"responseTypes\":[\"code\"],\"state\":\"st\","
+	    "\"nonce\":\"n0\",\"codeChallenge\":\"%s\","
+	    "\"codeChallengeMethod\":\"%s\",\"connectorId\":\"local\","
+	    "\"expiry\":%llu,\"hmacKey\":\"" HMACKEY "\"}}", id, scopes,
+	    challenge, method, (unsigned long long)now + 600), "authreq put");
+}
+
+/* A logged-in auth request turned into a code; the code, malloc'd. */
+static char *
+make_code(uint64_t now, const char *scopes, const char *challenge,
+    const char *method)
+{
+	json_t	*r;
+	char	*code;
+
+	put_authreq(ID1, now, scopes, challenge, method);
+	json_decref(run(IMSG_STORE_AUTHREQ_LOGIN, now,
+	    "{\"id\":\"" ID1 "\",\"identity\":" IDENT("alice", "local") "}"));
+	r = run(IMSG_STORE_CODE_ISSUE, now, "{\"id\":\"" ID1 "\"}");
+	code = strdup(rstr(r, "code"));
+	json_decref(r);
+	return (code);
+}
+
+static json_t *
+redeem(const char *code, uint64_t now, const char *client,
+    const char *redirect, const char *verifier, int refresh)
+{
+	char	 v[512] = "";
+
+	if (verifier != NULL)
+		snprintf(v, sizeof(v), ",\"codeVerifier\":\"%s\"", verifier);
+	return (run(IMSG_STORE_CODE_REDEEM, now, "{\"code\":\"%s\","
+	    "\"clientId\":\"%s\",\"redirectUri\":\"%s\"%s,\"refresh\":%s}",
+	    code, client, redirect, v, refresh ? "true" : "false"));
+}
+
+/* A new family for user/client through the password grant path. */
+static char *
+issue(uint64_t now, const char *user, const char *client)
+{
+	json_t	*r;
+	char	*tok;
+
+	r = run(IMSG_STORE_REFRESH_ISSUE, now, "{\"grant\":{\"clientId\":"
+	    "\"%s\",\"scopes\":[\"openid\",\"email\",\"offline_access\"],"
+	    "\"identity\":{\"userId\":\"%s\",\"email\":\"%s@x\","
+	    "\"connectorId\":\"local\"},\"connectorId\":\"local\","
+	    "\"authTime\":%llu}}", client, user, user,
+	    (unsigned long long)now);
+	tok = strdup(rstr(r, "refreshToken"));
+	json_decref(r);
+	return (tok);
+}
+
+static json_t *
+rotate(const char *tok, uint64_t now, const char *client,
+    const char *scopes)
+{
+	if (scopes != NULL)
+		return (run(IMSG_STORE_REFRESH_ROTATE, now,
+		    "{\"refreshToken\":\"%s\",\"clientId\":\"%s\","
+		    "\"scopes\":%s}", tok, client, scopes));
+	return (run(IMSG_STORE_REFRESH_ROTATE, now, "{\"refreshToken\":"
+	    "\"%s\",\"clientId\":\"%s\"}", tok, client));
+}
+
+/* Rotate and return the new token (malloc'd), "" on error. */
+static char *
+rotate_tok(const char *tok, uint64_t now)
+{
+	json_t	*r = rotate(tok, now, "app", NULL);
+	char	*s = strdup(is_ok(r) ? rstr(r, "refreshToken") : "");
+
+	json_decref(r);
+	return (s);
+}
+
+static int
+active(const char *tok, uint64_t now)
+{
+	json_t	*r;
+	int	 a;
+
+	r = run(IMSG_STORE_INTROSPECT, now, "{\"refreshToken\":\"%s\"}", tok);
+	a = is_ok(r) && json_is_true(json_object_get(r, "active"));
+	json_decref(r);
+	return (a);
+}
+
+static int
+check(int type, const char *s)
+{
+	json_t	*j;
+	int	 rc;
+
+	if ((j = json_loads(s, JSON_ALLOW_NUL, NULL)) == NULL)
+		return (-2);
+	rc = store_request_check(type, j);
+	json_decref(j);
+	return (rc);
+}
+
+static void
+test_validate(void)
+{
+	is_int(check(IMSG_STORE_AUTHREQ_GET, "{\"id\":\"" ID1 "\"}"), 0,
+	    "valid get");
+	is_int(check(IMSG_STORE_AUTHREQ_GET, "{\"id\":\"AAAA\"}"), -1,
+	    "short id refused");
+	is_int(check(IMSG_STORE_AUTHREQ_GET, "{\"id\":\"AAAAAAAAAAAAAAAAAAAA"
+	    "A+\"}"), -1, "id outside base64url refused");
+	is_int(check(IMSG_STORE_AUTHREQ_GET, "{\"id\":\"" ID1 "\",\"x\":1}"),
+	    -1, "unknown member refused");
+	is_int(check(IMSG_STORE_AUTHREQ_GET, "{}"), -1, "missing id refused");
+	is_int(check(IMSG_STORE_AUTHREQ_GET, "[]"), -1, "array refused");
+	is_int(check(IMSG_STORE_INTROSPECT, "{\"refreshToken\":7}"), -1,
+	    "number for a token refused");
+	is_int(check(IMSG_STORE_REFRESH_ROTATE, "{\"refreshToken\":\""
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"clientId\":\"app\",\"scopes\":[\"a\",\"b\",\"c\",\"d\",\"e\","
+	    "\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\","
+	    "\"q\",\"r\",\"s\",\"t\",\"u\",\"v\",\"w\",\"x\",\"y\",\"z\",\"A\","
+	    "\"B\",\"C\",\"D\",\"E\",\"F\",\"G\"]}"), -1,
+	    "33 scopes refused");
+	is_int(check(IMSG_STORE_REFRESH_ROTATE, "{\"refreshToken\":\""
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"clientId\":\"a\\u0000b\"}"), -1, "NUL in a string refused");
+	is_int(check(IMSG_STORE_REFRESH_ROTATE, "{\"refreshToken\":\""
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"clientId\":\"app\"}"), 0, "valid rotate");
+	is_int(check(IMSG_STORE_AUTHREQ_PUT, "{\"authreq\":{\"id\":\"" ID1
+	    "\",\"clientId\":\"a\",\"redirectUri\":\"\",\"scopes\":[],"
+	    "\"responseTypes\":[\"code\"],\"expiry\":1,\"hmacKey\":\"" HMACKEY
+	    "\",\"loggedIn\":true}}"), -1, "put logged in refused");
+	is_int(check(IMSG_STORE_AUTHREQ_PUT, "{\"authreq\":{\"id\":\"" ID1
+	    "\",\"clientId\":\"a\",\"redirectUri\":\"\",\"scopes\":[],"
+	    "\"responseTypes\":[\"code\",\"code\"],\"expiry\":1,\"hmacKey\":\""
+	    HMACKEY "\"}}"), -1, "repeated response type refused");
+	is_int(check(IMSG_STORE_AUTHREQ_PUT, "{\"authreq\":{\"id\":\"" ID1
+	    "\",\"clientId\":\"a\",\"redirectUri\":\"\",\"scopes\":[],"
+	    "\"responseTypes\":[\"code\"],\"expiry\":1,\"hmacKey\":\"" HMACKEY
+	    "\",\"codeChallengeMethod\":\"S512\"}}"), -1,
+	    "unknown PKCE method refused");
+	is_int(check(IMSG_STORE_AUTHREQ_PUT, "{\"authreq\":{\"id\":\"" ID1
+	    "\",\"clientId\":\"a\",\"redirectUri\":\"\",\"scopes\":[],"
+	    "\"responseTypes\":[\"code\"],\"expiry\":1,\"hmacKey\":\"" HMACKEY
+	    "\"}}"), 0, "valid put");
+	is_int(check(IMSG_STORE_AUTHREQ_LOGIN, "{\"id\":\"" ID1 "\","
+	    "\"identity\":{\"userId\":\"\",\"connectorId\":\"local\"}}"), -1,
+	    "empty user id refused");
+	is_int(check(IMSG_STORE_RESULT, "{}"), -1, "not a request type");
+}
+
+static void
+test_authreq(void)
+{
+	json_t	*r;
+
+	policy(0, 0, 0, 0);
+	want_err(run(IMSG_STORE_AUTHREQ_GET, T0, "{\"id\":\"" ID2 "\"}"),
+	    "invalid_request", "User session error.", "unknown authreq");
+	put_authreq(ID1, T0, "[\"openid\"]", "", "");
+	r = run(IMSG_STORE_AUTHREQ_GET, T0 + 10, "{\"id\":\"" ID1 "\"}");
+	ok(is_ok(r) && strcmp(rstr(json_object_get(r, "authreq"), "state"),
+	    "st") == 0 && json_object_get(json_object_get(r, "authreq"),
+	    "exp") == NULL, "get returns the authreq without exp");
+	json_decref(r);
+	want_err(run(IMSG_STORE_AUTHREQ_GET, T0 + 600, "{\"id\":\"" ID1
+	    "\"}"), "invalid_request", "User session has expired.",
+	    "expired authreq");
+	want_err(run(IMSG_STORE_CODE_ISSUE, T0 + 10, "{\"id\":\"" ID1 "\"}"),
+	    "invalid_request", "User session error.",
+	    "no code before login");
+	want_err(run(IMSG_STORE_AUTHREQ_LOGIN, T0 + 10, "{\"id\":\"" ID1
+	    "\",\"identity\":" IDENT("alice", "ldap") "}"),
+	    "invalid_request", "User session error.",
+	    "login through another connector refused");
+	r = run(IMSG_STORE_AUTHREQ_LOGIN, T0 + 10, "{\"id\":\"" ID1
+	    "\",\"identity\":" IDENT("alice", "local") "}");
+	ok(is_ok(r) && json_is_true(json_object_get(json_object_get(r,
+	    "authreq"), "loggedIn")) && json_integer_value(json_object_get(
+	    json_object_get(r, "authreq"), "authTime")) == (json_int_t)T0 + 10,
+	    "login sets loggedIn and authTime");
+	json_decref(r);
+	want_err(run(IMSG_STORE_AUTHREQ_LOGIN, T0 + 11, "{\"id\":\"" ID1
+	    "\",\"identity\":" IDENT("mallory", "local") "}"),
+	    "invalid_request", "User session error.", "second login refused");
+	want_err(run(IMSG_STORE_CODE_ISSUE, T0 + 600, "{\"id\":\"" ID1
+	    "\"}"), "invalid_request", "User session has expired.",
+	    "no code from an expired authreq");
+	r = run(IMSG_STORE_CODE_ISSUE, T0 + 20, "{\"id\":\"" ID1 "\"}");
+	ok(is_ok(r) && strlen(rstr(r, "code")) == STORE_CODE_LEN &&
+	    strcmp(rstr(json_object_get(r, "authreq"), "redirectUri"),
+	    "https://app/cb") == 0, "code issued, 43 chars, with the authreq");
+	json_decref(r);
+	want_err(run(IMSG_STORE_CODE_ISSUE, T0 + 21, "{\"id\":\"" ID1 "\"}"),
+	    "invalid_request", "User session error.", "authreq single use");
+
+	/* authRequests bounds the expiry the frontend asks for. */
+	pol.sp_authreq_lifetime = 100;
+	put_authreq(ID2, T0, "[\"openid\"]", "", "");
+	want_err(run(IMSG_STORE_AUTHREQ_GET, T0 + 100, "{\"id\":\"" ID2
+	    "\"}"), "invalid_request", "User session has expired.",
+	    "authRequests caps the expiry");
+	pol.sp_authreq_lifetime = 3600;
+}
+
+static void
+test_redeem(void)
+{
+	json_t		*r;
+	char		*code, *tok;
+	const char	*scopes = "[\"openid\",\"offline_access\"]";
+
+	policy(0, 0, 0, 0);
+	code = make_code(T0, scopes, "", "");
+	want_err(redeem(code, T0 + 1, "other", "https://app/cb", NULL, 1),
+	    "invalid_grant", "Invalid or expired code parameter.",
+	    "code of another client");
+	want_err(redeem(code, T0 + 1, "app", "https://app/cb2", NULL, 1),
+	    "invalid_grant",
+	    "redirect_uri did not match URI from initial request.",
+	    "redirect_uri mismatch");
+	want_err(redeem(code, T0 + 1, "app", "", NULL, 1), "invalid_grant",
+	    "redirect_uri did not match URI from initial request.",
+	    "empty redirect_uri mismatch");
+	want_err(redeem(code, T0 + STORE_CODE_LIFETIME, "app",
+	    "https://app/cb", NULL, 1), "invalid_grant",
+	    "Invalid or expired code parameter.", "expired code");
+	r = redeem(code, T0 + 1, "app", "https://app/cb", NULL, 1);
+	ok(is_ok(r) && strlen(rstr(r, "refreshToken")) == STORE_TOKEN_LEN &&
+	    strcmp(rstr(json_object_get(json_object_get(r, "grant"),
+	    "identity"), "userId"), "alice") == 0 &&
+	    strcmp(rstr(json_object_get(r, "grant"), "nonce"), "n0") == 0,
+	    "redeem: grant and a refresh token");
+	tok = strdup(rstr(r, "refreshToken"));
+	json_decref(r);
+	ok(active(tok, T0 + 2), "its refresh token is active");
+	want_err(redeem(code, T0 + 2, "app", "https://app/cb", NULL, 1),
+	    "invalid_grant", "Invalid or expired code parameter.",
+	    "replayed code");
+	ok(!active(tok, T0 + 3), "replay revoked the family");
+	want_err(rotate(tok, T0 + 3, "app", NULL), "invalid_grant",
+	    "Refresh token is invalid or has already been claimed by another "
+	    "client.", "revoked token cannot refresh");
+	want_err(redeem(code, T0 + STORE_CODE_LIFETIME +
+	    STORE_TOMBSTONE_MARGIN, "app", "https://app/cb", NULL, 1),
+	    "invalid_grant", "Invalid or expired code parameter.",
+	    "replay after the tombstone");
+	free(tok);
+	free(code);
+
+	/* No refresh token without offline_access or without asking. */
+	code = make_code(T0, "[\"openid\"]", "", "");
+	r = redeem(code, T0 + 1, "app", "https://app/cb", NULL, 1);
+	ok(is_ok(r) && json_object_get(r, "refreshToken") == NULL,
+	    "no offline_access: no refresh token");
+	json_decref(r);
+	free(code);
+	code = make_code(T0, scopes, "", "");
+	r = redeem(code, T0 + 1, "app", "https://app/cb", NULL, 0);
+	ok(is_ok(r) && json_object_get(r, "refreshToken") == NULL,
+	    "refresh false: no refresh token");
+	json_decref(r);
+	free(code);
+	store_policy_free(&pol);
+	pol.sp_authreq_lifetime = 3600;
+	code = make_code(T0, scopes, "", "");
+	r = redeem(code, T0 + 1, "app", "https://app/cb", NULL, 1);
+	ok(is_ok(r) && json_object_get(r, "refreshToken") == NULL,
+	    "connector cannot refresh: no refresh token");
+	json_decref(r);
+	free(code);
+	policy(0, 0, 0, 0);
+}
+
+static void
+test_pkce(void)
+{
+	char	*code;
+
+	policy(0, 0, 0, 0);
+	code = make_code(T0, "[\"openid\"]", CHALLENGE, "S256");
+	want_err(redeem(code, T0 + 1, "app", "https://app/cb", NULL, 0),
+	    "invalid_grant", "Expecting parameter code_verifier in PKCE flow.",
+	    "challenge, no verifier");
+	want_err(redeem(code, T0 + 1, "app", "https://app/cb", "", 0),
+	    "invalid_grant", "Expecting parameter code_verifier in PKCE flow.",
+	    "challenge, empty verifier");
+	want_err(redeem(code, T0 + 1, "app", "https://app/cb", VERIFIER "x",
+	    0), "invalid_grant", "Invalid code_verifier.", "S256 mismatch");
+	want_err(redeem(code, T0 + 1, "app", "https://app/cb", CHALLENGE, 0),
+	    "invalid_grant", "Invalid code_verifier.",
+	    "S256: the challenge itself is no verifier");
+	want_ok(redeem(code, T0 + 1, "app", "https://app/cb", VERIFIER, 0),
+	    "S256 verifier (RFC 7636 appendix B)");
+	free(code);
+
+	code = make_code(T0, "[\"openid\"]", "plainsecret", "plain");
+	want_err(redeem(code, T0 + 1, "app", "https://app/cb", "plainsecreT",
+	    0), "invalid_grant", "Invalid code_verifier.", "plain mismatch");
+	want_ok(redeem(code, T0 + 1, "app", "https://app/cb", "plainsecret",
+	    0), "plain verifier");
+	free(code);
+
+	code = make_code(T0, "[\"openid\"]", "plainsecret", "");
+	want_ok(redeem(code, T0 + 1, "app", "https://app/cb", "plainsecret",
+	    0), "empty method is plain");
+	free(code);
+
+	code = make_code(T0, "[\"openid\"]", "", "");
+	want_err(redeem(code, T0 + 1, "app", "https://app/cb", VERIFIER, 0),
+	    "invalid_request",
+	    "No PKCE flow started. Cannot check code_verifier.",
+	    "verifier without a challenge");
+	want_ok(redeem(code, T0 + 1, "app", "https://app/cb", NULL, 0),
+	    "no challenge, no verifier");
+	free(code);
+}
+
+static void
+test_rotate(void)
+{
+	json_t	*r;
+	char	*t1, *t2, *t3, *t4;
+
+	policy(0, 0, 0, 0);
+	t1 = issue(T0, "bob", "app");
+	ok(strlen(t1) == STORE_TOKEN_LEN, "issued a 64-char token");
+	t2 = rotate_tok(t1, T0 + 10);
+	ok(*t2 != '\0' && strcmp(t1, t2) != 0, "rotation: a new token");
+	want_err(rotate(t2, T0 + 11, "other", NULL), "invalid_grant",
+	    "Refresh token is invalid or has already been claimed by another "
+	    "client.", "another client's token");
+	ok(active(t2, T0 + 11), "another client did not revoke it");
+	want_err(rotate(t1, T0 + 12, "app", NULL), "invalid_grant",
+	    "Refresh token is invalid or has already been claimed by another "
+	    "client.", "reuse of the rotated-out token");
+	ok(!active(t2, T0 + 12), "reuse revoked the current token too");
+	t3 = rotate_tok(t2, T0 + 13);
+	ok(*t3 == '\0', "family stays revoked");
+	free(t1);
+	free(t2);
+	free(t3);
+
+	/* reuseInterval: the old token gets the current one back. */
+	policy(0, 10, 0, 0);
+	t1 = issue(T0, "bob", "app");
+	t2 = rotate_tok(t1, T0 + 20);
+	r = rotate(t1, T0 + 25, "app", NULL);
+	ok(is_ok(r) && strcmp(rstr(r, "refreshToken"), t2) == 0 &&
+	    json_is_true(json_object_get(r, "reused")),
+	    "obsolete token within reuseInterval: the current token");
+	json_decref(r);
+	r = rotate(t2, T0 + 26, "app", NULL);
+	ok(is_ok(r) && strcmp(rstr(r, "refreshToken"), t2) == 0,
+	    "current token within reuseInterval: unchanged (Dex)");
+	json_decref(r);
+	t3 = rotate_tok(t2, T0 + 31);
+	ok(*t3 != '\0' && strcmp(t3, t2) != 0, "after the window: rotated");
+	want_err(rotate(t1, T0 + 32, "app", NULL), "invalid_grant",
+	    "Refresh token is invalid or has already been claimed by another "
+	    "client.", "a token two generations old");
+	ok(!active(t3, T0 + 32), "and the family is revoked");
+	free(t1);
+	free(t2);
+	free(t3);
+
+	/* validIfNotUsedFor counts from the last use. */
+	policy(0, 0, 100, 0);
+	t1 = issue(T0, "bob", "app");
+	t2 = rotate_tok(t1, T0 + 100);
+	ok(*t2 != '\0', "idle: used at the limit");
+	t3 = rotate_tok(t2, T0 + 190);
+	ok(*t3 != '\0', "idle: the last use moved the limit");
+	want_err(rotate(t3, T0 + 291, "app", NULL), "invalid_grant",
+	    "Refresh token expired.", "idle: expired");
+	ok(!active(t3, T0 + 291), "idle: introspection inactive");
+	free(t1);
+	free(t2);
+	free(t3);
+
+	/* absoluteLifetime counts from creation, across rotations. */
+	policy(0, 0, 0, 100);
+	t1 = issue(T0, "bob", "app");
+	t2 = rotate_tok(t1, T0 + 60);
+	t3 = rotate_tok(t2, T0 + 100);
+	ok(*t2 != '\0' && *t3 != '\0', "absolute: within the lifetime");
+	want_err(rotate(t3, T0 + 101, "app", NULL), "invalid_grant",
+	    "Refresh token expired.", "absolute: expired");
+	free(t1);
+	free(t2);
+	free(t3);
+
+	/* disableRotation keeps the token and still moves lastUsed. */
+	policy(1, 0, 100, 0);
+	t1 = issue(T0, "bob", "app");
+	t2 = rotate_tok(t1, T0 + 90);
+	t3 = rotate_tok(t1, T0 + 180);
+	ok(strcmp(t1, t2) == 0 && strcmp(t1, t3) == 0,
+	    "disableRotation: the same token");
+	ok(active(t1, T0 + 270), "disableRotation: lastUsed moved");
+	free(t1);
+	free(t2);
+	free(t3);
+
+	/* Scopes: narrowing yes, widening no. */
+	policy(0, 0, 0, 0);
+	t1 = issue(T0, "bob", "app");
+	want_err(rotate(t1, T0 + 1, "app", "[\"openid\",\"groups\"]"),
+	    "invalid_request", "Requested scopes contain unauthorized scope(s)",
+	    "widening refused");
+	r = rotate(t1, T0 + 2, "app", "[\"openid\"]");
+	ok(is_ok(r) && json_array_size(json_object_get(json_object_get(r,
+	    "grant"), "scopes")) == 1, "narrowing: the scopes asked for");
+	t2 = strdup(rstr(r, "refreshToken"));
+	json_decref(r);
+	r = rotate(t2, T0 + 3, "app", "[]");
+	ok(is_ok(r) && json_array_size(json_object_get(json_object_get(r,
+	    "grant"), "scopes")) == 3, "empty scopes: the original ones");
+	t4 = strdup(rstr(r, "refreshToken"));
+	json_decref(r);
+	ok(active(t4, T0 + 4), "introspect the current token");
+	free(t1);
+	free(t2);
+	free(t4);
+
+	/* Unknown tokens. */
+	want_err(rotate("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAA", T0, "app", NULL), "invalid_grant",
+	    "Refresh token is invalid or has already been claimed by another "
+	    "client.", "unknown token");
+	ok(!active("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAA", T0), "unknown token inactive");
+}
+
+static void
+test_introspect(void)
+{
+	json_t	*r;
+	char	*t1;
+
+	policy(0, 0, 100, 1000);
+	t1 = issue(T0, "carol", "app");
+	r = run(IMSG_STORE_INTROSPECT, T0 + 5, "{\"refreshToken\":\"%s\"}",
+	    t1);
+	ok(is_ok(r) && json_is_true(json_object_get(r, "active")) &&
+	    json_integer_value(json_object_get(r, "iat")) == (json_int_t)T0 &&
+	    json_integer_value(json_object_get(r, "exp")) ==
+	    (json_int_t)T0 + 100 && strcmp(rstr(json_object_get(r, "grant"),
+	    "clientId"), "app") == 0, "introspection: active, iat, exp, grant");
+	json_decref(r);
+	r = run(IMSG_STORE_INTROSPECT, T0 + 101, "{\"refreshToken\":\"%s\"}",
+	    t1);
+	ok(is_ok(r) && json_is_false(json_object_get(r, "active")) &&
+	    json_object_size(r) == 2, "introspection: expired, nothing more");
+	json_decref(r);
+	free(t1);
+}
+
+struct counter {
+	int	 n;
+	char	 family[STORE_FAMILY_HEX + 1];
+};
+
+static int
+count_cb(json_t *o, void *arg)
+{
+	struct counter	*c = arg;
+
+	if (json_object_get(o, "userId") == NULL ||
+	    json_object_get(o, "created") == NULL)
+		return (0);
+	snprintf(c->family, sizeof(c->family), "%s", rstr(o, "family"));
+	c->n++;
+	return (0);
+}
+
+static int
+count_sessions(const char *user, char *family)
+{
+	struct counter	 c;
+	struct db_txn	*t;
+
+	memset(&c, 0, sizeof(c));
+	t = db_txn_begin(db, 0);
+	if (store_sessions(t, T0 + 50, user, count_cb, &c) != DB_OK)
+		c.n = -1;
+	db_txn_abort(t);
+	if (family != NULL)
+		memcpy(family, c.family, sizeof(c.family));
+	return (c.n);
+}
+
+static int
+do_revoke(const char *fmt, const char *arg, size_t *n)
+{
+	struct db_txn	*t;
+	json_t		*req;
+	const char	*err;
+	char		 buf[512];
+	int		 rc;
+
+	snprintf(buf, sizeof(buf), fmt, arg);
+	req = json_loads(buf, 0, NULL);
+	t = db_txn_begin(db, 1);
+	rc = store_revoke(t, T0 + 50, req, n, &err);
+	if (rc == DB_OK)
+		rc = db_txn_commit(t);
+	else
+		db_txn_abort(t);
+	json_decref(req);
+	return (rc);
+}
+
+static void
+test_sessions(void)
+{
+	char	*toks[STORE_FAMILIES_MAX + 1], *sub;
+	char	 fam[STORE_FAMILY_HEX + 1];
+	size_t	 i, n;
+
+	policy(0, 0, 0, 0);
+	for (i = 0; i < 3; i++)
+		toks[i] = issue(T0 + i, "dave", "app");
+	for (i = 0; i < 3; i++)
+		ok(active(toks[i], T0 + 10), "several families: %zu live", i);
+	is_int(count_sessions("dave", NULL), 3, "sessions of dave");
+	sub = jose_dex_subject("dave", "local");
+	is_int(count_sessions(sub, NULL), 3, "sessions by Dex sub");
+	free(sub);
+	is_int(count_sessions("nobody", NULL), 0, "no sessions of nobody");
+	ok(count_sessions(NULL, NULL) >= 3, "every session");
+	for (i = 3; i < STORE_FAMILIES_MAX + 1; i++)
+		toks[i] = issue(T0 + i, "dave", "app");
+	ok(!active(toks[0], T0 + 40), "the 33rd family ends the oldest");
+	ok(active(toks[1], T0 + 40) && active(toks[STORE_FAMILIES_MAX],
+	    T0 + 40), "the others live");
+	is_int(count_sessions("dave", fam), STORE_FAMILIES_MAX, "bounded sessions");
+
+	is_int(do_revoke("{\"family\":\"%s\"}", fam, &n), DB_OK,
+	    "revoke by family");
+	is_int(n, 1, "one revoked");
+	is_int(do_revoke("{\"family\":\"%s\"}", fam, &n), DB_NOTFOUND,
+	    "revoked twice: no such session");
+	is_int(do_revoke("{\"family\":\"%s\"}", "xyz", &n), DB_EINVAL,
+	    "bad family id");
+	is_int(do_revoke("{\"refreshToken\":\"%s\"}", toks[1], &n), DB_OK,
+	    "revoke by token");
+	ok(!active(toks[1], T0 + 50), "token revoked");
+	is_int(do_revoke("{\"user\":\"%s\"}", "dave", &n), DB_OK,
+	    "revoke by user");
+	is_int(n, STORE_FAMILIES_MAX - 2, "all of dave's other sessions");
+	is_int(count_sessions("dave", NULL), 0, "dave has none left");
+	ok(!active(toks[STORE_FAMILIES_MAX], T0 + 50), "his tokens fail");
+	for (i = 0; i < STORE_FAMILIES_MAX + 1; i++)
+		free(toks[i]);
+}
+
+static void
+test_gc(void)
+{
+	size_t	 deleted = 0;
+	char	*t1, *t2, *code;
+
+	policy(0, 0, 100, 0);
+	t1 = issue(T0, "erin", "gcapp");
+	policy(0, 0, 0, 0);
+	t2 = issue(T0, "erin", "gcapp");
+	code = make_code(T0, "[\"openid\"]", "", "");
+	put_authreq(ID3, T0, "[\"openid\"]", "", "");
+	is_int(db_gc(db, T0 + 100000, 0, &deleted), DB_OK, "gc");
+	ok(deleted >= 4, "gc deleted expired records (%zu)", deleted);
+	want_err(run(IMSG_STORE_AUTHREQ_GET, T0, "{\"id\":\"" ID3 "\"}"),
+	    "invalid_request", "User session error.", "authreq collected");
+	want_err(redeem(code, T0, "app", "https://app/cb", NULL, 0),
+	    "invalid_grant", "Invalid or expired code parameter.",
+	    "code collected");
+	ok(!active(t1, T0), "family with an idle limit collected");
+	ok(active(t2, T0), "family without limits kept");
+	free(t1);
+	free(t2);
+	free(code);
+}
+
+/* One failed request in a batch aborts only its own writes. */
+static void
+test_batch(void)
+{
+	struct store_op	 ops[3];
+	char		 buf[1024];
+	int		 i, rc;
+
+	policy(0, 0, 0, 0);
+	snprintf(buf, sizeof(buf), "{\"authreq\":{\"id\":\"CCCCCCCCCCCCCCC"
+	    "CCCCCCC\",\"clientId\":\"app\",\"redirectUri\":\"\",\"scopes\":"
+	    "[],\"responseTypes\":[\"code\"],\"expiry\":%llu,\"hmacKey\":\""
+	    HMACKEY "\"}}", (unsigned long long)T0 + 100);
+	ops[0].so_type = ops[1].so_type = IMSG_STORE_AUTHREQ_PUT;
+	ops[0].so_req = json_loads(buf, 0, NULL);
+	ops[1].so_req = json_loads(buf, 0, NULL);
+	ops[2].so_type = IMSG_STORE_AUTHREQ_GET;
+	ops[2].so_req = json_loads("{\"id\":\"CCCCCCCCCCCCCCCCCCCCCC\"}", 0,
+	    NULL);
+	rc = store_batch(db, &pol, T0, ops, 3);
+	is_int(rc, DB_OK, "batch committed");
+	ok(is_ok(ops[0].so_reply), "batch: first put");
+	ok(!is_ok(ops[1].so_reply) && strcmp(rstr(ops[1].so_reply, "error"),
+	    "server_error") == 0, "batch: the duplicate fails alone");
+	ok(is_ok(ops[2].so_reply), "batch: a read sees the earlier write");
+	for (i = 0; i < 3; i++) {
+		json_decref(ops[i].so_req);
+		json_decref(ops[i].so_reply);
+	}
+	want_ok(run(IMSG_STORE_AUTHREQ_GET, T0, "{\"id\":\"CCCCCCCCCCCCCCCCCC"
+	    "CCCC\"}"), "the batch is durable");
+}
+
+/* A full map: every reply of the batch is server_error, none crashes. */
+static void
+test_full(void)
+{
+	struct db_config	 dc;
+	struct db		*small, *save = db;
+	char			 dir[128], big[3001];
+	json_t			*r;
+	int			 i, full = 0;
+
+	snprintf(dir, sizeof(dir), "%s/full", topdir);
+	if (mkdir(dir, 0700) == -1)
+		return;
+	memset(&dc, 0, sizeof(dc));
+	dc.dc_mapsize = DB_MAPSIZE_MIN * 4;
+	dc.dc_nosync = 1;
+	dc.dc_kinds = DB_KINDS_STORAGE;
+	if ((small = db_open(dir, &dc)) == NULL) {
+		ok(0, "small env");
+		return;
+	}
+	db = small;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 200 && !full; i++) {
+		r = run(IMSG_STORE_AUTHREQ_PUT, T0, "{\"authreq\":{\"id\":"
+		    "\"A%021d\",\"clientId\":\"app\",\"redirectUri\":\"\","
+		    "\"scopes\":[],\"responseTypes\":[\"code\"],\"state\":"
+		    "\"%s\",\"expiry\":%llu,\"hmacKey\":\"" HMACKEY "\"}}", i,
+		    big, (unsigned long long)T0 + 100);
+		if (!is_ok(r) && strcmp(rstr(r, "error_description"),
+		    "Storage is full.") == 0)
+			full = 1;
+		json_decref(r);
+	}
+	ok(full, "a full map answers server_error \"Storage is full.\"");
+	db = save;
+	db_close(small);
+}
+
+static double
+now_s(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/*
+ * REFRESH_ROTATE on a synced env: batches of 1 (one fsync per request)
+ * against batches of 8, 32 and 128, as the storage process does.
+ */
+static void
+bench(void)
+{
+	static const size_t	 sizes[] = { 1, 8, 32, 128 };
+	struct db_config	 dc;
+	struct db		*save = db;
+	struct store_op		*ops;
+	json_t			*r;
+	char			 dir[128], **toks;
+	const size_t		 n = 1024;
+	size_t			 i, j, s, k;
+	double			 t;
+
+	snprintf(dir, sizeof(dir), "%s/bench", topdir);
+	if (mkdir(dir, 0700) == -1)
+		return;
+	memset(&dc, 0, sizeof(dc));
+	dc.dc_kinds = DB_KINDS_STORAGE;
+	if ((db = db_open(dir, &dc)) == NULL)
+		return;
+	policy(0, 0, 0, 0);
+	toks = calloc(n, sizeof(*toks));
+	ops = calloc(n, sizeof(*ops));
+	for (i = 0; i < n; i++)
+		toks[i] = issue(T0, "bench", "app");
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		t = now_s();
+		for (i = 0; i < n; i += sizes[s]) {
+			k = sizes[s] < n - i ? sizes[s] : n - i;
+			for (j = 0; j < k; j++) {
+				ops[j].so_type = IMSG_STORE_REFRESH_ROTATE;
+				ops[j].so_req = json_pack("{s:s, s:s}",
+				    "refreshToken", toks[i + j],
+				    "clientId", "app");
+			}
+			store_batch(db, &pol, T0 + 1 + s, ops, k);
+			for (j = 0; j < k; j++) {
+				r = ops[j].so_reply;
+				free(toks[i + j]);
+				toks[i + j] = strdup(rstr(r, "refreshToken"));
+				json_decref(r);
+				json_decref(ops[j].so_req);
+			}
+		}
+		t = now_s() - t;
+		diag("bench: REFRESH_ROTATE, batches of %3zu: %6.0f req/s "
+		    "(%zu requests, %.3f s, synced, %s)", sizes[s], n / t, n,
+		    t, topdir);
+	}
+	for (i = 0; i < n; i++)
+		free(toks[i]);
+	free(toks);
+	free(ops);
+	db_close(db);
+	db = save;
+}
+
+static int
+rmtree_cb(void)
+{
+	char	 cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", topdir);
+	return (system(cmd));
+}
+
+int
+main(void)
+{
+	struct db_config	 dc;
+	char			 dir[128];
+
+	log_init(1, LOG_DAEMON);
+	snprintf(topdir, sizeof(topdir), "/var/tmp/t_store.XXXXXX");
+	if (mkdtemp(topdir) == NULL) {
+		perror("mkdtemp");
+		return (1);
+	}
+	snprintf(dir, sizeof(dir), "%s/main", topdir);
+	mkdir(dir, 0700);
+	memset(&dc, 0, sizeof(dc));
+	dc.dc_kinds = DB_KINDS_STORAGE;
+	dc.dc_nosync = 1;
+	db = db_open(dir, &dc);
+	ok(db != NULL, "env");
+	if (db == NULL)
+		return (tap_done());
+
+	test_validate();
+	test_authreq();
+	test_redeem();
+	test_pkce();
+	test_rotate();
+	test_introspect();
+	test_sessions();
+	test_batch();
+	test_gc();
+	test_full();
+	if (getenv("T_STORE_BENCH") != NULL)
+		bench();
+
+	db_close(db);
+	store_policy_free(&pol);
+	(void)rmtree_cb();
+	return (tap_done());
+}
