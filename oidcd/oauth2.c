@@ -754,8 +754,9 @@ oauth2_conf_new(const json_t *cfg, char *err, size_t errlen)
 		    errlen) == -1)
 			goto fail;
 	}
-	qsort(conf->clients, conf->nclients, sizeof(*conf->clients),
-	    client_cmp);
+	if (conf->nclients > 1)
+		qsort(conf->clients, conf->nclients, sizeof(*conf->clients),
+		    client_cmp);
 	for (i = 1; i < conf->nclients; i++)
 		if (strcmp(conf->clients[i - 1].id, conf->clients[i].id) ==
 		    0) {
@@ -1371,6 +1372,12 @@ authreq_redirect(struct oauth2_authreq_result *r, const char *uri,
 	kv[2].key = "state";
 	kv[2].value = state;
 	r->error = e;
+	/* Dex would "redirect" to the oob URN; show the page instead. */
+	if (strcmp(uri, OAUTH2_REDIRECT_OOB) == 0) {
+		r->outcome = OAUTH2_AUTHREQ_DISPLAY;
+		r->status = 400;
+		return (r->outcome);
+	}
 	if ((r->redirect = oauth2_redirect(uri, r->fragment, kv, 3)) ==
 	    NULL)
 		/* Only a URI we validated gets here; be safe anyway. */
@@ -1681,6 +1688,7 @@ oauth2_client_auth(const struct oauth2_conf *conf,
 	char				*cred = NULL, *colon, *idbuf = NULL;
 	char				*secbuf = NULL;
 	size_t				 credlen = 0, idlen, seclen = 0;
+	size_t				 secsz = 0;
 	enum oauth2_error		 e;
 
 	*clientp = NULL;
@@ -1694,8 +1702,9 @@ oauth2_client_auth(const struct oauth2_conf *conf,
 	if (basic_auth(hdr, &cred, &credlen, &colon) == 0) {
 		idlen = colon - cred;
 		seclen = credlen - idlen - 1;
+		secsz = seclen + 1;
 		if ((idbuf = malloc(idlen + 1)) == NULL ||
-		    (secbuf = malloc(seclen + 1)) == NULL) {
+		    (secbuf = malloc(secsz)) == NULL) {
 			e = OAUTH2_SERVER_ERROR;
 			goto done;
 		}
@@ -1705,7 +1714,7 @@ oauth2_client_auth(const struct oauth2_conf *conf,
 			*descp = "client_id improperly encoded";
 			goto done;
 		}
-		if (http_pct_decode(secbuf, seclen + 1, colon + 1, seclen, 1,
+		if (http_pct_decode(secbuf, secsz, colon + 1, seclen, 1,
 		    &seclen) == -1) {
 			e = OAUTH2_INVALID_REQUEST;
 			*descp = "client_secret improperly encoded";
@@ -1732,7 +1741,7 @@ oauth2_client_auth(const struct oauth2_conf *conf,
 		freezero(cred, credlen);
 	free(idbuf);
 	if (secbuf != NULL)
-		freezero(secbuf, strlen(secbuf) + 1);
+		freezero(secbuf, secsz);
 	return (e);
 }
 
@@ -2141,7 +2150,8 @@ oauth2_scope_descriptions(const json_t *scopes)
 		    NULL)
 			n++;
 	}
-	qsort(d, n, sizeof(d[0]), str_cmp);
+	if (n > 1)
+		qsort(d, n, sizeof(d[0]), str_cmp);
 	if ((a = json_array()) == NULL)
 		return (NULL);
 	for (i = 0; i < n; i++)
