@@ -312,10 +312,19 @@ async function pages() {
 		const f = b.steps.approvalForm;
 		if (!f)
 			continue;
+		// Dex sends req in the form and hmac in the URL.
 		const form = { ...f.hidden, approval: 'approve' };
-		form[k] = (form[k] || 'x').replace(/^./, (ch) =>
+		const action = new URL(f.action);
+		const flip = (v) => v.replace(/^./, (ch) =>
 		    ch === 'A' ? 'B' : 'A');
-		const r = await agent.request(f.action, { form });
+		if (k in form)
+			form[k] = flip(form[k]);
+		else if (action.searchParams.has(k))
+			action.searchParams.set(k, flip(
+			    action.searchParams.get(k)));
+		else
+			ok(false, `approval form: no ${k} to tamper with`);
+		const r = await agent.request(action, { form });
 		ok(r.status >= 400 && r.status < 500,
 		    `approval with a tampered ${d}: 4xx`, r.status);
 		ok(r.location === null || r.location.searchParams.get('code')

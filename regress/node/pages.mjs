@@ -172,9 +172,11 @@ try {
 	    /View basic profile information/.test(text) &&
 	    /View your groups/.test(text),
 	    'approval: Dex\'s scope descriptions', text);
-	is(await page.locator('button[name="approval"][value="approve"], ' +
-	    'input[name="approval"][value="approve"]').count(), 1,
-	    'approval: an approve button');
+	// The approve form: approval=approve and a submit button.
+	const approve = page.locator('form', { has: page.locator(
+	    '[name="approval"][value="approve"]') }).locator(
+	    '[type="submit"]');
+	is(await approve.count(), 1, 'approval: an approve button');
 	await noScript(page, resp, 'approval page');
 	await shot(page, 'approval');
 	await page.emulateMedia({ colorScheme: 'dark' });
@@ -182,7 +184,7 @@ try {
 	await page.emulateMedia({ colorScheme: 'light' });
 
 	await Promise.all([page.waitForURL(`${REDIRECT}**`),
-	    page.click('[name="approval"][value="approve"]')]);
+	    approve.click()]);
 	const back = new URL(page.url());
 	ok(back.searchParams.get('code') !== null &&
 	    back.searchParams.get('state') === STATE,
