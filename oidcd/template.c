@@ -1470,8 +1470,8 @@ f_url(struct render *r, json_t **a, int n)
 {
 	const char	*asset;
 
-	if (str_arg(r, a[0], "url") == NULL ||
-	    (asset = str_arg(r, a[1], "url")) == NULL)
+	/* a[0], Dex's ReqPath, is not needed. */
+	if ((asset = str_arg(r, a[1], "url")) == NULL)
 		return (NULL);
 	return (asset_url(r, "", asset));
 }
