@@ -404,8 +404,15 @@ async function ratelimit() {
 	const tok = `${issuer}/token`;
 	const bad = { grant_type: 'password', username: 'other@example.com',
 	    password: 'wrong', scope: 'openid' };
+	// The grant works for this user to begin with, and a failure is
+	// an ordinary 401 access_denied: what follows is the limiter.
+	let r0 = await postForm(tok, { ...bad, password: 'password' },
+	    TEST_APP);
+	is(r0.status, 200, 'password grant for other@example.com: 200');
+	r0 = await postForm(tok, bad, TEST_APP);
+	tokenErr(r0, 401, 'access_denied', 'first failure');
 	let last = null;
-	for (let i = 0; i < 20; i++)
+	for (let i = 1; i < 20; i++)
 		last = await postForm(tok, bad, TEST_APP);
 	diag(`20th failure: ${last.status} ${last.text}`);
 	const t0 = Date.now();
