@@ -283,6 +283,8 @@ t_escaping(void)
 	is_out(set, "<a href=\"java{{ .X }}\">",
 	    "{\"X\":\"script:alert(1)\"}", "<a href=\"java#ZoidcdZ\">",
 	    "a scheme completed by an action refused");
+	is_out(set, "<a href=\"java{{ .X }}\">", "{\"X\":\"https://x\"}",
+	    "<a href=\"java#ZoidcdZ\">", "no scheme completed, even http");
 	is_out(set, "<a href=\"{{ .X }}\">",
 	    "{\"X\":\"HTTPS://idp.example/a b?c=\\\"d\\\"\"}",
 	    "<a href=\"HTTPS://idp.example/a%20b?c=%22d%22\">",
