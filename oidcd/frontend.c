@@ -127,6 +127,7 @@ frontend_run(struct privsep *ps, struct privsep_proc *p, void *arg)
 	/* libtls reads openssl.cnf once: while files can still be read. */
 	if (tls_init() == -1)
 		fatalx("%s: tls_init", __func__);
+	oidc_init(ps);
 	env->fe_maxfds = rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
 }
 
@@ -342,6 +343,7 @@ frontend_configure(struct imsg *imsg)
 	}
 	env->fe_allowed_headers = s;
 	frontend_discovery(cfg);
+	oidc_configure(cfg);
 }
 
 static void
@@ -540,7 +542,11 @@ frontend_dispatch_signer(int fd, struct privsep_proc *p, struct imsg *imsg)
 		    "max-age=%u, must-revalidate", ju.ju_max_age);
 		log_debug("JWKS generation %" PRIu64 " (%u bytes)",
 		    ju.ju_generation, ju.ju_len);
+		oidc_jwks(env->fe_jwks, env->fe_jwks_len);
 		break;
+	case IMSG_SIGN_RESULT:
+	case IMSG_SIGN_FAIL:
+		return (oidc_dispatch(p, imsg));
 	default:
 		return (-1);
 	}
@@ -550,7 +556,22 @@ frontend_dispatch_signer(int fd, struct privsep_proc *p, struct imsg *imsg)
 static int
 frontend_dispatch_peer(int fd, struct privsep_proc *p, struct imsg *imsg)
 {
-	return (-1);
+	return (oidc_dispatch(p, imsg));
+}
+
+/* A connection by id, on the current server or one draining. */
+struct http_conn *
+frontend_conn(uint32_t id)
+{
+	struct http_conn	*c = NULL;
+
+	if (id == 0)
+		return (NULL);
+	if (env->fe_server != NULL)
+		c = http_server_conn_byid(env->fe_server, id);
+	if (c == NULL && env->fe_old != NULL)
+		c = http_server_conn_byid(env->fe_old, id);
+	return (c);
 }
 
 /* CORS as Dex's gorilla handler does it, for the routes that have it. */
@@ -625,19 +646,23 @@ frontend_handle(struct http_conn *c, struct http_request *req, void *arg)
 	}
 
 	if (strcmp(path, "/.well-known/openid-configuration") == 0 ||
-	    strcmp(path, "/keys") == 0)
+	    strcmp(path, "/keys") == 0 || strcmp(path, "/token") == 0 ||
+	    strcmp(path, "/userinfo") == 0 ||
+	    strcmp(path, "/token/introspect") == 0)
 		cors = 1;
 	if (cors)
 		nh = frontend_cors(req, h, nh);
 	if (req->method == HTTP_METHOD_OPTIONS && cors &&
 	    http_header(req, "Access-Control-Request-Method") != NULL) {
 		h[nh].key = "Access-Control-Allow-Methods";
-		h[nh++].value = "GET, HEAD, OPTIONS";
+		h[nh++].value = "GET, HEAD, POST, OPTIONS";
 		h[nh].key = "Access-Control-Allow-Headers";
 		h[nh++].value = env->fe_allowed_headers;
 		frontend_respond(c, req, 200, NULL, h, nh, NULL, 0);
 		return;
 	}
+	if (oidc_handle(c, req, path))
+		return;
 	if (req->method != HTTP_METHOD_GET &&
 	    req->method != HTTP_METHOD_HEAD) {
 		h[nh].key = "Allow";

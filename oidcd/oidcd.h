@@ -27,6 +27,10 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+/* libbsd's RB_GENERATE_STATIC marks functions __unused; glibc lacks it. */
+#ifndef __unused
+#define __unused	__attribute__((__unused__))
+#endif
 #include <sys/tree.h>
 
 #include <event2/event.h>
@@ -346,6 +350,16 @@ void	 storage(struct privsep *, struct privsep_proc *);
 
 /* frontend.c */
 void	 frontend(struct privsep *, struct privsep_proc *);
+struct http_conn *frontend_conn(uint32_t);
+
+/* oidc.c */
+struct http_request;
+void	 oidc_init(struct privsep *);
+void	 oidc_configure(const json_t *);
+void	 oidc_jwks(const char *, size_t);
+int	 oidc_handle(struct http_conn *, struct http_request *,
+	    const char *);
+int	 oidc_dispatch(struct privsep_proc *, struct imsg *);
 
 /* connector.c */
 void	 connector(struct privsep *, struct privsep_proc *);

@@ -1,0 +1,1870 @@
+/*
+ * Copyright (c) 2026 The oidcd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The OpenID Provider endpoints of the frontend (DESIGN.md §4.3, §4.4):
+ * /auth, /auth/{connector}, /auth/{connector}/login, /approval,
+ * /token, /userinfo, /token/introspect, and the theme's assets.
+ *
+ * The frontend holds no state of a login: each step asks storage,
+ * the connector or the signer over imsg and answers the HTTP request
+ * when the reply comes.  A flow is one HTTP request in progress; its
+ * outstanding imsg requests are "asks", found again by their peerid.
+ * The connection may be gone when a reply arrives: the flow is then
+ * dropped without an answer.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "oidcd.h"
+#include "http.h"
+#include "jose.h"
+#include "oauth2.h"
+#include "template.h"
+
+#define OIDC_MAX_ASKS		4096	/* requests in flight, all peers */
+#define OIDC_ASK_TIMEOUT	9	/* s; under the server's 10 s */
+#define OIDC_ID_BYTES		16	/* authreq id: 22 base64url chars */
+#define OIDC_HMACKEY_BYTES	32
+#define OIDC_CODE_LEN		43
+#define OIDC_REFRESH_LEN	64
+#define OIDC_BEARER_MAX		16384
+#define OIDC_CSP		"default-src 'none'; style-src 'self'; " \
+				"img-src 'self' data:; form-action 'self' %s; " \
+				"frame-ancestors 'none'; base-uri 'none'"
+
+struct oidc_flow;
+typedef void (*oidc_cb)(struct oidc_flow *, uint32_t, json_t *,
+    const char *, size_t);
+
+struct oidc_ask {
+	RB_ENTRY(oidc_ask)	 ak_node;
+	TAILQ_ENTRY(oidc_ask)	 ak_entry;	/* by deadline */
+	uint32_t		 ak_id;
+	time_t			 ak_deadline;
+	oidc_cb			 ak_cb;
+	struct oidc_flow	*ak_flow;
+};
+RB_HEAD(oidc_asks, oidc_ask);
+TAILQ_HEAD(oidc_askq, oidc_ask);
+
+struct oidc_flow {
+	uint32_t		 fl_conn;
+	int			 fl_asks;	/* outstanding */
+	int			 fl_head;	/* HEAD request */
+	/* what the steps carry along */
+	char			*fl_client;	/* client id */
+	char			*fl_authreq_id;
+	char			*fl_connector;
+	char			*fl_username;
+	char			*fl_code;
+	char			*fl_refresh;
+	char			*fl_access;
+	char			*fl_idtoken;
+	json_t			*fl_authreq;
+	json_t			*fl_grant;
+	int			 fl_approve;	/* approval POST: approve */
+	int			 fl_post;	/* the request was a POST */
+	int			 fl_reused;	/* refresh within reuseInterval */
+	char			*fl_csrf;	/* what the POST carried */
+	char			*fl_hmac;	/* approval: from the URL */
+};
+
+struct oidc_env {
+	struct privsep		*oe_ps;
+	struct oauth2_conf	*oe_conf;
+	struct tmpl_set		*oe_tmpl;
+	struct tmpl_funcs	 oe_funcs;
+	json_t			*oe_fe;		/* the frontend: settings */
+	char			*oe_prefix;	/* issuer path + "/" */
+	char			*oe_csp;
+	struct jose_jwks	 oe_keys;
+	int			 oe_have_keys;
+	struct oidc_asks	 oe_asks;
+	struct oidc_askq	 oe_askq;
+	size_t			 oe_nasks;
+	uint32_t		 oe_nextid;
+	struct event		*oe_timer;
+};
+
+static struct oidc_env	*oe;
+
+static int	oidc_ask_cmp(struct oidc_ask *, struct oidc_ask *);
+RB_GENERATE_STATIC(oidc_asks, oidc_ask, ak_node, oidc_ask_cmp);
+
+static void	oidc_issue_code(struct oidc_flow *);
+static void	oidc_sign_tokens(struct oidc_flow *, int, int);
+
+static int
+oidc_ask_cmp(struct oidc_ask *a, struct oidc_ask *b)
+{
+	return (a->ak_id < b->ak_id ? -1 : a->ak_id > b->ak_id);
+}
+
+/*
+ * Flows
+ */
+
+static struct oidc_flow *
+oidc_flow_new(struct http_conn *c, struct http_request *req)
+{
+	struct oidc_flow	*fl;
+
+	if ((fl = calloc(1, sizeof(*fl))) == NULL)
+		return (NULL);
+	fl->fl_conn = http_conn_id(c);
+	fl->fl_head = req->method == HTTP_METHOD_HEAD;
+	fl->fl_post = req->method == HTTP_METHOD_POST;
+	return (fl);
+}
+
+static void
+oidc_flow_free(struct oidc_flow *fl)
+{
+	free(fl->fl_client);
+	free(fl->fl_authreq_id);
+	free(fl->fl_connector);
+	free(fl->fl_username);
+	freezero(fl->fl_code, fl->fl_code ? strlen(fl->fl_code) : 0);
+	freezero(fl->fl_refresh, fl->fl_refresh ? strlen(fl->fl_refresh) : 0);
+	free(fl->fl_access);
+	free(fl->fl_idtoken);
+	free(fl->fl_csrf);
+	free(fl->fl_hmac);
+	json_decref(fl->fl_authreq);
+	json_decref(fl->fl_grant);
+	free(fl);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if (s == NULL)
+		return (NULL);
+	if ((p = strdup(s)) == NULL)
+		fatal("%s: strdup", __func__);
+	return (p);
+}
+
+/* The connection of a flow, or NULL when the client has gone. */
+static struct http_conn *
+oidc_conn(struct oidc_flow *fl)
+{
+	return (frontend_conn(fl->fl_conn));
+}
+
+/*
+ * Answers.  Each ends the flow: the flow is freed once its last ask
+ * has come back (asks still out find it through their callbacks).
+ */
+
+static void
+oidc_done(struct oidc_flow *fl)
+{
+	fl->fl_conn = 0;
+	if (fl->fl_asks == 0)
+		oidc_flow_free(fl);
+}
+
+static void
+oidc_respond(struct oidc_flow *fl, int status, const char *ctype,
+    const struct http_kv *h, size_t nh, const void *body, size_t len,
+    int flags)
+{
+	struct http_conn	*c;
+
+	if ((c = oidc_conn(fl)) != NULL) {
+		if (fl->fl_head)
+			flags |= HTTP_RESP_HEAD;
+		(void)http_conn_respond(c, status, ctype, h, nh, body, len,
+		    flags);
+	}
+	oidc_done(fl);
+}
+
+static void
+oidc_json(struct oidc_flow *fl, int status, const char *body,
+    struct http_kv *h, size_t nh)
+{
+	oidc_respond(fl, status, "application/json", h, nh, body,
+	    strlen(body), HTTP_RESP_NOSTORE);
+}
+
+/* {"error","error_description"} as Dex's tokenErr writes it. */
+static void
+oidc_json_error(struct oidc_flow *fl, int status, const char *error,
+    const char *desc)
+{
+	char	*body;
+
+	if ((body = oauth2_error_json(error, desc)) == NULL)
+		fatalx("%s: oauth2_error_json", __func__);
+	oidc_json(fl, status, body, NULL, 0);
+	free(body);
+}
+
+static void
+oidc_redirect(struct oidc_flow *fl, int status, const char *location)
+{
+	struct http_kv	 h[1];
+
+	h[0].key = "Location";
+	h[0].value = location;
+	oidc_respond(fl, status, "text/html; charset=utf-8", h, 1, NULL, 0,
+	    HTTP_RESP_NOSTORE);
+}
+
+/* A page of the theme, with the headers every page has. */
+static void
+oidc_page(struct oidc_flow *fl, int status, const char *name, json_t *data)
+{
+	struct evbuffer	*out;
+	struct http_kv	 h[3];
+	size_t		 len;
+
+	if ((out = evbuffer_new()) == NULL)
+		fatal("%s: evbuffer_new", __func__);
+	json_object_set_new(data, "ReqPath", json_string(oe->oe_prefix));
+	if (tmpl_render(oe->oe_tmpl, name, data, &oe->oe_funcs, out) == -1) {
+		log_warnx("cannot render %s", name);
+		evbuffer_drain(out, evbuffer_get_length(out));
+		evbuffer_add_printf(out, "Internal Server Error\n");
+		status = 500;
+	}
+	json_decref(data);
+	h[0].key = "Content-Security-Policy";
+	h[0].value = oe->oe_csp;
+	h[1].key = "X-Frame-Options";
+	h[1].value = "DENY";
+	len = evbuffer_get_length(out);
+	oidc_respond(fl, status, "text/html; charset=utf-8", h, 2,
+	    evbuffer_pullup(out, len), len, HTTP_RESP_NOSTORE);
+	evbuffer_free(out);
+}
+
+/* Dex's error page: ErrType is the status text, ErrMsg the message. */
+static void
+oidc_error_page(struct oidc_flow *fl, int status, const char *msg)
+{
+	json_t	*data;
+
+	data = json_pack("{s:s, s:s}", "ErrType", http_status_text(status),
+	    "ErrMsg", msg);
+	if (data == NULL)
+		fatalx("%s: json_pack", __func__);
+	oidc_page(fl, status, "error.html", data);
+}
+
+/*
+ * Asks: one imsg request to storage, the connector or the signer,
+ * answered by one reply with the same peerid.
+ */
+
+static int
+oidc_ask(struct oidc_flow *fl, enum privsep_procid to, uint32_t type,
+    const void *data, size_t len, oidc_cb cb)
+{
+	struct oidc_ask	*ak;
+
+	if (oe->oe_nasks >= OIDC_MAX_ASKS) {
+		log_warnx("too many requests in flight");
+		return (-1);
+	}
+	if ((ak = calloc(1, sizeof(*ak))) == NULL)
+		return (-1);
+	do {
+		ak->ak_id = ++oe->oe_nextid;
+	} while (ak->ak_id == 0 || RB_FIND(oidc_asks, &oe->oe_asks, ak));
+	if (proc_compose_imsg(oe->oe_ps, to, 0, type, ak->ak_id, -1, data,
+	    len) == -1) {
+		log_warn("%s: compose to %s", __func__, proc_title(to));
+		free(ak);
+		return (-1);
+	}
+	ak->ak_cb = cb;
+	ak->ak_flow = fl;
+	ak->ak_deadline = time(NULL) + OIDC_ASK_TIMEOUT;
+	RB_INSERT(oidc_asks, &oe->oe_asks, ak);
+	TAILQ_INSERT_TAIL(&oe->oe_askq, ak, ak_entry);
+	oe->oe_nasks++;
+	fl->fl_asks++;
+	return (0);
+}
+
+/* Ask with a JSON request; the object is consumed. */
+static int
+oidc_ask_json(struct oidc_flow *fl, enum privsep_procid to, uint32_t type,
+    json_t *req, oidc_cb cb)
+{
+	char	*s;
+	size_t	 len;
+	int	 rv;
+
+	if (req == NULL)
+		fatalx("%s: json_pack", __func__);
+	s = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (s == NULL)
+		fatalx("%s: json_dumps", __func__);
+	len = strlen(s);
+	rv = len > STORE_JSON_MAX ? -1 :
+	    oidc_ask(fl, to, type, s, len, cb);
+	freezero(s, len);
+	return (rv);
+}
+
+/* Run the callback of an ask; NULL reply and data mean it failed. */
+static void
+oidc_ask_finish(struct oidc_ask *ak, uint32_t type, json_t *reply,
+    const char *data, size_t len)
+{
+	struct oidc_flow	*fl = ak->ak_flow;
+
+	RB_REMOVE(oidc_asks, &oe->oe_asks, ak);
+	TAILQ_REMOVE(&oe->oe_askq, ak, ak_entry);
+	oe->oe_nasks--;
+	fl->fl_asks--;
+	if (fl->fl_conn == 0) {
+		/* Answered already (or the client left): nothing to do. */
+		if (fl->fl_asks == 0)
+			oidc_flow_free(fl);
+	} else
+		ak->ak_cb(fl, type, reply, data, len);
+	free(ak);
+}
+
+static void
+oidc_tick(int fd, short event, void *arg)
+{
+	struct oidc_ask	*ak;
+	struct timeval	 tv;
+	time_t		 now = time(NULL);
+
+	while ((ak = TAILQ_FIRST(&oe->oe_askq)) != NULL &&
+	    ak->ak_deadline <= now) {
+		log_warnx("request %u timed out", ak->ak_id);
+		oidc_ask_finish(ak, 0, NULL, NULL, 0);
+	}
+	timerclear(&tv);
+	tv.tv_sec = 1;
+	evtimer_add(oe->oe_timer, &tv);
+}
+
+/* A reply from storage, the connector or the signer. */
+int
+oidc_dispatch(struct privsep_proc *p, struct imsg *imsg)
+{
+	struct oidc_ask	 key, *ak;
+	json_t		*reply = NULL;
+	uint32_t	 type = imsg_get_type(imsg), len;
+	const char	*data = NULL;
+	size_t		 dlen = 0;
+
+	switch (type) {
+	case IMSG_STORE_RESULT:
+	case IMSG_CONN_RESULT:
+		if (imsg_get_len(imsg) == 0 ||
+		    imsg_get_len(imsg) > STORE_JSON_MAX ||
+		    (reply = jose_json_object(imsg->data,
+		    imsg_get_len(imsg))) == NULL ||
+		    !json_is_boolean(json_object_get(reply, "ok")))
+			fatalx("%s: bad reply from %s", __func__, p->p_title);
+		break;
+	case IMSG_SIGN_RESULT:
+		if (imsg_get_len(imsg) < sizeof(len))
+			fatalx("%s: short IMSG_SIGN_RESULT", __func__);
+		memcpy(&len, imsg->data, sizeof(len));
+		if (len == 0 || len != imsg_get_len(imsg) - sizeof(len))
+			fatalx("%s: bad IMSG_SIGN_RESULT", __func__);
+		data = (const char *)imsg->data + sizeof(len);
+		dlen = len;
+		break;
+	case IMSG_SIGN_FAIL:
+		break;
+	default:
+		return (-1);
+	}
+	key.ak_id = imsg_get_id(imsg);
+	if ((ak = RB_FIND(oidc_asks, &oe->oe_asks, &key)) == NULL) {
+		/* Timed out meanwhile. */
+		json_decref(reply);
+		return (0);
+	}
+	oidc_ask_finish(ak, type, reply, data, dlen);
+	json_decref(reply);
+	return (0);
+}
+
+/*
+ * Helpers
+ */
+
+static int
+oidc_b64url_ok(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (s == NULL || strlen(s) != len)
+		return (0);
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		    s[i] == '_'))
+			return (0);
+	return (1);
+}
+
+static char *
+oidc_random(size_t n)
+{
+	uint8_t	 buf[64];
+	char	*s;
+
+	if (n > sizeof(buf))
+		fatalx("%s: too long", __func__);
+	arc4random_buf(buf, n);
+	if ((s = jose_b64url_encode(buf, n)) == NULL)
+		fatal("%s: encode", __func__);
+	explicit_bzero(buf, sizeof(buf));
+	return (s);
+}
+
+/*
+ * HMAC-SHA256 under the authreq's key: label "approval" for the
+ * approval URL's hmac (Dex's shape), "csrf" for form tokens.
+ */
+static char *
+oidc_mac(const json_t *authreq, const char *label)
+{
+	const char	*id, *key64;
+	uint8_t		*key = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	size_t		 keylen = 0;
+	char		 msg[128];
+	char		*s;
+
+	id = json_string_value(json_object_get(authreq, "id"));
+	key64 = json_string_value(json_object_get(authreq, "hmacKey"));
+	if (id == NULL || key64 == NULL ||
+	    jose_b64url_decode(key64, strlen(key64), &key, &keylen) == -1)
+		return (NULL);
+	(void)snprintf(msg, sizeof(msg), "%s:%s", label, id);
+	if (HMAC(EVP_sha256(), key, keylen, (uint8_t *)msg, strlen(msg), md,
+	    &mdlen) == NULL) {
+		freezero(key, keylen);
+		return (NULL);
+	}
+	freezero(key, keylen);
+	s = jose_b64url_encode(md, mdlen);
+	explicit_bzero(md, sizeof(md));
+	return (s);
+}
+
+static int
+oidc_mac_check(const json_t *authreq, const char *label, const char *given)
+{
+	char	*want;
+	int	 ok;
+
+	if (given == NULL || (want = oidc_mac(authreq, label)) == NULL)
+		return (0);
+	ok = strlen(given) == strlen(want) &&
+	    timingsafe_bcmp(given, want, strlen(want)) == 0;
+	free(want);
+	return (ok);
+}
+
+/* The reply says ok; else the flow has been answered with an error. */
+static int
+oidc_reply_ok(struct oidc_flow *fl, json_t *reply, int json)
+{
+	const char	*err, *desc;
+
+	if (reply == NULL) {
+		if (json)
+			oidc_json_error(fl, 503, "server_error",
+			    "The service is busy; try again later.");
+		else
+			oidc_error_page(fl, 503, "The service is busy; try "
+			    "again later.");
+		return (0);
+	}
+	if (json_is_true(json_object_get(reply, "ok")))
+		return (1);
+	err = json_string_value(json_object_get(reply, "error"));
+	desc = json_string_value(json_object_get(reply, "error_description"));
+	if (err == NULL)
+		err = "server_error";
+	if (json)
+		oidc_json_error(fl, strcmp(err, "server_error") == 0 ? 500 :
+		    strcmp(err, "access_denied") == 0 ? 401 : 400, err, desc);
+	else
+		oidc_error_page(fl, strcmp(err, "server_error") == 0 ? 500 :
+		    400, desc ? desc : err);
+	return (0);
+}
+
+static const char *
+jstr(const json_t *o, const char *k)
+{
+	return (json_string_value(json_object_get(o, k)));
+}
+
+static int
+oidc_params(struct http_params *pp, const char *s, size_t len)
+{
+	http_params_init(pp);
+	if (s == NULL)
+		return (0);
+	return (http_params_parse(pp, s, len) == HTTP_PARAMS_OK ? 0 : -1);
+}
+
+/*
+ * /auth: the connector chooser, or straight on to the one connector
+ * (Dex's handleAuthorization, but the request is checked first, so
+ * that a bad one gets its error before the user logs in).
+ */
+static void
+oidc_auth(struct http_conn *c, struct http_request *req)
+{
+	struct oauth2_authreq_result	 r;
+	struct http_params		 pp;
+	struct oidc_flow		*fl;
+	const struct oauth2_connector	*cn = NULL;
+	const char			*raw, *cid;
+	json_t				*conns, *data;
+	char				*url;
+	size_t				 i, rawlen;
+
+	raw = req->method == HTTP_METHOD_POST ? req->body : req->query;
+	rawlen = req->method == HTTP_METHOD_POST ? req->bodylen :
+	    req->querylen;
+	if ((fl = oidc_flow_new(c, req)) == NULL) {
+		http_conn_respond_error(c, 503);
+		return;
+	}
+	if (oidc_params(&pp, raw, rawlen) == -1) {
+		oidc_error_page(fl, 400, "Invalid request: malformed or "
+		    "repeated parameters.");
+		http_params_free(&pp);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	oauth2_authreq_parse(oe->oe_conf, &pp, NULL, &r);
+	switch (r.outcome) {
+	case OAUTH2_AUTHREQ_DISPLAY:
+		oidc_error_page(fl, r.status, r.description);
+		goto done;
+	case OAUTH2_AUTHREQ_REDIRECT:
+		oidc_redirect(fl, 303, r.redirect);
+		goto done;
+	default:
+		break;
+	}
+	cid = jstr(r.authreq, "connectorId");
+	if (cid != NULL && *cid != '\0')
+		cn = oauth2_connector_find(oe->oe_conf, cid);
+	else if (oe->oe_conf->nconnectors == 1 &&
+	    !oe->oe_conf->always_show_login)
+		cn = &oe->oe_conf->connectors[0];
+	if (cn != NULL) {
+		if (asprintf(&url, "%sauth/%s?%.*s", oe->oe_prefix, cn->id,
+		    (int)rawlen, raw ? raw : "") == -1)
+			fatal("%s: asprintf", __func__);
+		oidc_redirect(fl, 302, url);
+		free(url);
+		goto done;
+	}
+	if ((conns = json_array()) == NULL)
+		fatal("%s: json_array", __func__);
+	for (i = 0; i < oe->oe_conf->nconnectors; i++) {
+		cn = &oe->oe_conf->connectors[i];
+		if (asprintf(&url, "%sauth/%s?%.*s", oe->oe_prefix, cn->id,
+		    (int)rawlen, raw ? raw : "") == -1)
+			fatal("%s: asprintf", __func__);
+		json_array_append_new(conns, json_pack("{s:s, s:s, s:s, s:s}",
+		    "ID", cn->id, "Name", cn->name, "URL", url,
+		    "Type", cn->type));
+		free(url);
+	}
+	/* Sorted by display name, as Dex does. */
+	for (i = 1; i < json_array_size(conns); i++) {
+		size_t j;
+
+		for (j = i; j > 0 && strcmp(jstr(json_array_get(conns, j - 1),
+		    "Name"), jstr(json_array_get(conns, j), "Name")) > 0;
+		    j--) {
+			json_t *t = json_incref(json_array_get(conns, j));
+
+			json_array_set(conns, j, json_array_get(conns, j - 1));
+			json_array_set_new(conns, j - 1, t);
+		}
+	}
+	data = json_pack("{s:o}", "Connectors", conns);
+	oidc_page(fl, 200, "login.html", data);
+ done:
+	oauth2_authreq_result_free(&r);
+	http_params_free(&pp);
+}
+
+static int
+oidc_is_password_connector(const char *id)
+{
+	const struct oauth2_connector	*cn;
+
+	cn = oauth2_connector_find(oe->oe_conf, id);
+	return (cn != NULL && strcmp(cn->type, "local") == 0);
+}
+
+static void
+oidc_auth_put_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	char	*url;
+
+	if (!oidc_reply_ok(fl, reply, 0))
+		return;
+	if (asprintf(&url, "%sauth/%s/login?state=%s", oe->oe_prefix,
+	    fl->fl_connector, fl->fl_authreq_id) == -1)
+		fatal("%s: asprintf", __func__);
+	oidc_redirect(fl, 302, url);
+	free(url);
+}
+
+/* /auth/{connector}: check the request, store it, go to the login. */
+static void
+oidc_auth_connector(struct http_conn *c, struct http_request *req,
+    const char *connector)
+{
+	struct oauth2_authreq_result	 r;
+	struct http_params		 pp;
+	struct oidc_flow		*fl;
+	char				*id, *key;
+
+	if ((fl = oidc_flow_new(c, req)) == NULL) {
+		http_conn_respond_error(c, 503);
+		return;
+	}
+	if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_HEAD) {
+		oidc_error_page(fl, 405, "Method not allowed.");
+		return;
+	}
+	if (oidc_params(&pp, req->query, req->querylen) == -1) {
+		oidc_error_page(fl, 400, "Invalid request: malformed or "
+		    "repeated parameters.");
+		http_params_free(&pp);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	oauth2_authreq_parse(oe->oe_conf, &pp, connector, &r);
+	http_params_free(&pp);
+	if (r.outcome == OAUTH2_AUTHREQ_DISPLAY) {
+		oidc_error_page(fl, r.status, r.description);
+		goto done;
+	}
+	if (r.outcome == OAUTH2_AUTHREQ_REDIRECT) {
+		oidc_redirect(fl, 303, r.redirect);
+		goto done;
+	}
+	if (!oidc_is_password_connector(connector)) {
+		oidc_error_page(fl, 501, "This connector type is not "
+		    "supported yet.");
+		goto done;
+	}
+	id = oidc_random(OIDC_ID_BYTES);
+	key = oidc_random(OIDC_HMACKEY_BYTES);
+	json_object_set_new(r.authreq, "id", json_string(id));
+	json_object_set_new(r.authreq, "hmacKey", json_string(key));
+	json_object_set_new(r.authreq, "connectorId", json_string(connector));
+	json_object_set_new(r.authreq, "expiry", json_integer(time(NULL) +
+	    oe->oe_conf->authreq_ttl));
+	freezero(key, strlen(key));
+	fl->fl_authreq_id = id;
+	fl->fl_connector = xstrdup(connector);
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_PUT,
+	    json_pack("{s:O}", "authreq", r.authreq),
+	    oidc_auth_put_done) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+ done:
+	oauth2_authreq_result_free(&r);
+}
+
+/* The password form, fresh or after a failed attempt. */
+static void
+oidc_password_page(struct oidc_flow *fl, int status, int invalid)
+{
+	json_t	*data;
+	char	*post, *csrf;
+
+	if (asprintf(&post, "%sauth/%s/login?state=%s", oe->oe_prefix,
+	    fl->fl_connector, fl->fl_authreq_id) == -1)
+		fatal("%s: asprintf", __func__);
+	if ((csrf = oidc_mac(fl->fl_authreq, "csrf")) == NULL) {
+		free(post);
+		oidc_error_page(fl, 500, "Login error.");
+		return;
+	}
+	data = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}",
+	    "PostURL", post,
+	    "BackLink", oe->oe_conf->nconnectors > 1 ? "" : "",
+	    "Username", fl->fl_username ? fl->fl_username : "",
+	    "UsernamePrompt", "Email Address",
+	    "Invalid", invalid,
+	    "CSRF", csrf);
+	free(post);
+	free(csrf);
+	oidc_page(fl, status, "password.html", data);
+}
+
+/* Once the user is known: the approval page or straight to the code. */
+static void
+oidc_finalize(struct oidc_flow *fl)
+{
+	char	*mac, *url;
+
+	if (oe->oe_conf->skip_approval &&
+	    !json_is_true(json_object_get(fl->fl_authreq, "forceApproval"))) {
+		oidc_issue_code(fl);
+		return;
+	}
+	if ((mac = oidc_mac(fl->fl_authreq, "approval")) == NULL) {
+		oidc_error_page(fl, 500, "Login error.");
+		return;
+	}
+	if (asprintf(&url, "%sapproval?req=%s&hmac=%s", oe->oe_prefix,
+	    fl->fl_authreq_id, mac) == -1)
+		fatal("%s: asprintf", __func__);
+	oidc_redirect(fl, 303, url);
+	free(url);
+	free(mac);
+}
+
+static void
+oidc_login_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	if (!oidc_reply_ok(fl, reply, 0))
+		return;
+	json_decref(fl->fl_authreq);
+	fl->fl_authreq = json_incref(json_object_get(reply, "authreq"));
+	log_info("login successful: connector %s, user %s, client %s",
+	    fl->fl_connector, fl->fl_username ? fl->fl_username : "-",
+	    jstr(fl->fl_authreq, "clientId"));
+	oidc_finalize(fl);
+}
+
+static void
+oidc_password_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	json_t		*identity;
+	const char	*err, *uid;
+
+	if (reply == NULL) {
+		oidc_error_page(fl, 503, "The login service is busy; try "
+		    "again later.");
+		return;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		err = jstr(reply, "error");
+		if (err != NULL && strcmp(err, "access_denied") == 0)
+			oidc_password_page(fl, 401, 1);
+		else
+			oidc_error_page(fl, 500, "Login error.");
+		return;
+	}
+	identity = json_object_get(reply, "identity");
+	uid = jstr(identity, "userId");
+	if (uid == NULL || *uid == '\0') {
+		log_warnx("user %s has no userID: cannot log in",
+		    fl->fl_username);
+		oidc_error_page(fl, 500, "Login error.");
+		return;
+	}
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_LOGIN,
+	    json_pack("{s:s, s:O}", "id", fl->fl_authreq_id, "identity",
+	    identity), oidc_login_done) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+}
+
+/* The authreq is back for the password page (GET) or its POST. */
+static void
+oidc_login_authreq(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	struct http_conn	*c;
+	struct http_request	*req;
+	struct http_params	 pp;
+	const char		*login, *password, *conn;
+	json_t			*ask;
+
+	if (!oidc_reply_ok(fl, reply, 0))
+		return;
+	fl->fl_authreq = json_incref(json_object_get(reply, "authreq"));
+	conn = jstr(fl->fl_authreq, "connectorId");
+	if (conn == NULL || strcmp(conn, fl->fl_connector) != 0) {
+		oidc_error_page(fl, 400, "Requested resource does not exist.");
+		return;
+	}
+	if (json_is_true(json_object_get(fl->fl_authreq, "loggedIn"))) {
+		oidc_finalize(fl);
+		return;
+	}
+	if (!fl->fl_post) {
+		oidc_password_page(fl, 200, 0);
+		return;
+	}
+	if ((c = oidc_conn(fl)) == NULL) {
+		oidc_done(fl);
+		return;
+	}
+	req = http_conn_request(c);
+	if (oidc_params(&pp, req->body, req->bodylen) == -1) {
+		http_params_free(&pp);
+		oidc_error_page(fl, 400, "Invalid request.");
+		return;
+	}
+	if (!oidc_mac_check(fl->fl_authreq, "csrf", http_param(&pp, "csrf"))) {
+		http_params_free(&pp);
+		log_warnx("login form without a valid CSRF token from %s",
+		    http_conn_peer_str(c));
+		oidc_error_page(fl, 403, "The form has expired or was not "
+		    "sent by this site; go back and try again.");
+		return;
+	}
+	login = http_param(&pp, "login");
+	password = http_param(&pp, "password");
+	if (login == NULL || password == NULL || *login == '\0' ||
+	    strlen(login) > OAUTH2_USERNAME_MAX ||
+	    strlen(password) > OAUTH2_PASSWORD_MAX) {
+		http_params_free(&pp);
+		oidc_password_page(fl, 401, 1);
+		return;
+	}
+	fl->fl_username = xstrdup(login);
+	ask = json_pack("{s:s, s:s, s:s, s:s}", "connectorId",
+	    fl->fl_connector, "username", login, "password", password,
+	    "remoteAddr", http_conn_peer_str(c));
+	http_params_free(&pp);
+	if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_PASSWORD, ask,
+	    oidc_password_done) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+}
+
+/* /auth/{connector}/login?state=<authreq id> */
+static void
+oidc_login(struct http_conn *c, struct http_request *req,
+    const char *connector)
+{
+	struct http_params	 pp;
+	struct oidc_flow	*fl;
+	const char		*state;
+
+	if ((fl = oidc_flow_new(c, req)) == NULL) {
+		http_conn_respond_error(c, 503);
+		return;
+	}
+	if (req->method != HTTP_METHOD_GET &&
+	    req->method != HTTP_METHOD_HEAD &&
+	    req->method != HTTP_METHOD_POST) {
+		oidc_error_page(fl, 405, "Method not allowed.");
+		return;
+	}
+	if (oidc_params(&pp, req->query, req->querylen) == -1 ||
+	    (state = http_param(&pp, "state")) == NULL ||
+	    !oidc_b64url_ok(state, 22) ||
+	    !oidc_is_password_connector(connector)) {
+		http_params_free(&pp);
+		oidc_error_page(fl, 400, "Requested resource does not exist.");
+		return;
+	}
+	fl->fl_authreq_id = xstrdup(state);
+	fl->fl_connector = xstrdup(connector);
+	http_params_free(&pp);
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_GET,
+	    json_pack("{s:s}", "id", fl->fl_authreq_id),
+	    oidc_login_authreq) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+}
+
+/* The client's redirect with an error, in the query or the fragment. */
+static void
+oidc_client_error(struct oidc_flow *fl, const char *error, const char *desc)
+{
+	struct http_kv	 kv[3];
+	char		*url;
+	size_t		 n = 0;
+
+	kv[n].key = "error";
+	kv[n++].value = error;
+	kv[n].key = "error_description";
+	kv[n++].value = desc;
+	kv[n].key = "state";
+	kv[n++].value = jstr(fl->fl_authreq, "state") ?
+	    jstr(fl->fl_authreq, "state") : "";
+	if (strcmp(jstr(fl->fl_authreq, "redirectUri"),
+	    OAUTH2_REDIRECT_OOB) == 0 ||
+	    (url = oauth2_redirect(jstr(fl->fl_authreq, "redirectUri"),
+	    oauth2_authreq_fragment(fl->fl_authreq), kv, n)) == NULL) {
+		oidc_error_page(fl, 403, desc);
+		return;
+	}
+	oidc_redirect(fl, 303, url);
+	free(url);
+}
+
+static void
+oidc_approval_authreq(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	const struct oauth2_client	*cl;
+	json_t				*data, *identity;
+	char				*csrf;
+
+	if (!oidc_reply_ok(fl, reply, 0))
+		return;
+	fl->fl_authreq = json_incref(json_object_get(reply, "authreq"));
+	if (!oidc_mac_check(fl->fl_authreq, "approval", fl->fl_hmac) ||
+	    !json_is_true(json_object_get(fl->fl_authreq, "loggedIn"))) {
+		oidc_error_page(fl, 401, "Unauthorized request.");
+		return;
+	}
+	if (fl->fl_post) {
+		if (!oidc_mac_check(fl->fl_authreq, "csrf", fl->fl_csrf)) {
+			oidc_error_page(fl, 403, "The form has expired or was "
+			    "not sent by this site; go back and try again.");
+			return;
+		}
+		if (fl->fl_approve)
+			oidc_issue_code(fl);
+		else
+			/* Dex shows a dead end; the client hears why. */
+			oidc_client_error(fl, "access_denied",
+			    "The user did not grant access.");
+		return;
+	}
+	cl = oauth2_client_find(oe->oe_conf, jstr(fl->fl_authreq, "clientId"));
+	identity = json_object_get(fl->fl_authreq, "identity");
+	if ((csrf = oidc_mac(fl->fl_authreq, "csrf")) == NULL) {
+		oidc_error_page(fl, 500, "Login error.");
+		return;
+	}
+	data = json_pack("{s:s, s:s, s:s, s:o, s:s}",
+	    "User", jstr(identity, "username") ? jstr(identity, "username") :
+	    "", "Client", cl != NULL && cl->name != NULL ? cl->name : "",
+	    "AuthReqID", fl->fl_authreq_id,
+	    "Scopes", oauth2_scope_descriptions(json_object_get(
+	    fl->fl_authreq, "scopes")),
+	    "CSRF", csrf);
+	free(csrf);
+	oidc_page(fl, 200, "approval.html", data);
+}
+
+/* /approval?req=<id>&hmac=<mac>; POST: approval, csrf (and req). */
+static void
+oidc_approval(struct http_conn *c, struct http_request *req)
+{
+	struct http_params	 pp, form;
+	struct oidc_flow	*fl;
+	const char		*id, *hmac, *v;
+
+	if ((fl = oidc_flow_new(c, req)) == NULL) {
+		http_conn_respond_error(c, 503);
+		return;
+	}
+	http_params_init(&form);
+	if (oidc_params(&pp, req->query, req->querylen) == -1 ||
+	    (id = http_param(&pp, "req")) == NULL ||
+	    (hmac = http_param(&pp, "hmac")) == NULL ||
+	    !oidc_b64url_ok(id, 22) || strlen(hmac) > 64) {
+		oidc_error_page(fl, 400, "Unauthorized request.");
+		goto done;
+	}
+	if (req->method == HTTP_METHOD_POST) {
+		if (oidc_params(&form, req->body, req->bodylen) == -1) {
+			oidc_error_page(fl, 400, "Invalid request.");
+			goto done;
+		}
+		v = http_param(&form, "approval");
+		fl->fl_approve = v != NULL && strcmp(v, "approve") == 0;
+		fl->fl_csrf = xstrdup(http_param(&form, "csrf"));
+	} else if (req->method != HTTP_METHOD_GET &&
+	    req->method != HTTP_METHOD_HEAD) {
+		oidc_error_page(fl, 405, "Method not allowed.");
+		goto done;
+	}
+	fl->fl_authreq_id = xstrdup(id);
+	fl->fl_hmac = xstrdup(hmac);
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_GET,
+	    json_pack("{s:s}", "id", id), oidc_approval_authreq) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+ done:
+	http_params_free(&pp);
+	http_params_free(&form);
+}
+
+/* The grant that an authreq stands for, for tokens at /auth. */
+static json_t *
+oidc_authreq_grant(const json_t *ar)
+{
+	json_t	*g;
+
+	g = json_pack("{s:O, s:O, s:s, s:O, s:O, s:O}",
+	    "clientId", json_object_get(ar, "clientId"),
+	    "scopes", json_object_get(ar, "scopes"),
+	    "nonce", jstr(ar, "nonce") ? jstr(ar, "nonce") : "",
+	    "identity", json_object_get(ar, "identity"),
+	    "connectorId", json_object_get(ar, "connectorId"),
+	    "authTime", json_object_get(ar, "authTime") ?
+	    json_object_get(ar, "authTime") : json_integer(0));
+	if (g == NULL)
+		fatalx("%s: json_pack", __func__);
+	return (g);
+}
+
+static int
+oidc_has_rt(const json_t *ar, const char *type)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(ar, "responseTypes"), i, v)
+		if (strcmp(json_string_value(v), type) == 0)
+			return (1);
+	return (0);
+}
+
+/* The code redirect, with tokens in the fragment when asked for. */
+static void
+oidc_code_response(struct oidc_flow *fl)
+{
+	const char	*uri = jstr(fl->fl_authreq, "redirectUri");
+	json_t		*data;
+	char		*url;
+	int		 frag, code;
+
+	code = oidc_has_rt(fl->fl_authreq, "code");
+	if (strcmp(uri, OAUTH2_REDIRECT_OOB) == 0) {
+		data = json_pack("{s:s}", "Code", fl->fl_code);
+		oidc_page(fl, 200, "oob.html", data);
+		return;
+	}
+	frag = oauth2_authreq_fragment(fl->fl_authreq);
+	url = oauth2_code_redirect(uri, frag, code ? fl->fl_code : NULL,
+	    jstr(fl->fl_authreq, "state"), fl->fl_access, fl->fl_idtoken,
+	    fl->fl_access != NULL ? oe->oe_conf->id_token_ttl : 0);
+	if (url == NULL) {
+		oidc_error_page(fl, 500, "Internal server error.");
+		return;
+	}
+	oidc_redirect(fl, 303, url);
+	free(url);
+}
+
+static void
+oidc_code_issued(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	const char	*code;
+	int		 token, idtoken;
+
+	if (!oidc_reply_ok(fl, reply, 0))
+		return;
+	code = jstr(reply, "code");
+	if (code == NULL || !oidc_b64url_ok(code, OIDC_CODE_LEN))
+		fatalx("%s: bad code from storage", __func__);
+	fl->fl_code = xstrdup(code);
+	json_decref(fl->fl_authreq);
+	fl->fl_authreq = json_incref(json_object_get(reply, "authreq"));
+	token = oidc_has_rt(fl->fl_authreq, "token");
+	idtoken = oidc_has_rt(fl->fl_authreq, "id_token");
+	if (!token && !idtoken) {
+		oidc_code_response(fl);
+		return;
+	}
+	/* Implicit and hybrid: tokens now, in the fragment. */
+	fl->fl_grant = oidc_authreq_grant(fl->fl_authreq);
+	fl->fl_client = xstrdup(jstr(fl->fl_authreq, "clientId"));
+	oidc_sign_tokens(fl, token, idtoken);
+}
+
+static void
+oidc_issue_code(struct oidc_flow *fl)
+{
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_CODE_ISSUE,
+	    json_pack("{s:s}", "id", fl->fl_authreq_id),
+	    oidc_code_issued) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+}
+
+/*
+ * Tokens: the access token first (the ID token carries its at_hash),
+ * then the ID token; each signed by the signer, which checks them.
+ */
+
+static int
+oidc_sign(struct oidc_flow *fl, uint32_t kind, json_t *claims, oidc_cb cb)
+{
+	struct sign_req	 sr;
+	char		*s, *buf;
+	size_t		 len;
+	int		 rv;
+
+	if (claims == NULL)
+		return (-1);
+	s = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(claims);
+	if (s == NULL)
+		return (-1);
+	len = strlen(s);
+	if (len > SIGN_PAYLOAD_MAX) {
+		free(s);
+		return (-1);
+	}
+	sr.sr_type = kind;
+	sr.sr_len = len;
+	if ((buf = malloc(sizeof(sr) + len)) == NULL)
+		fatal("%s: malloc", __func__);
+	memcpy(buf, &sr, sizeof(sr));
+	memcpy(buf + sizeof(sr), s, len);
+	rv = oidc_ask(fl, PROC_SIGNER, IMSG_SIGN_JWT, buf, sizeof(sr) + len,
+	    cb);
+	free(buf);
+	free(s);
+	return (rv);
+}
+
+static void
+oidc_tokens_done(struct oidc_flow *fl)
+{
+	struct http_kv	 h[1];
+	char		*body;
+
+	if (fl->fl_authreq != NULL) {
+		/* At /auth: implicit or hybrid. */
+		oidc_code_response(fl);
+		return;
+	}
+	body = oauth2_token_response(fl->fl_access, fl->fl_idtoken,
+	    fl->fl_refresh, oe->oe_conf->id_token_ttl);
+	if (body == NULL)
+		fatalx("%s: oauth2_token_response", __func__);
+	h[0].key = "Pragma";
+	h[0].value = "no-cache";
+	oidc_json(fl, 200, body, h, 1);
+	freezero(body, strlen(body));
+}
+
+static void
+oidc_signed_id(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *jws, size_t len)
+{
+	if (type != IMSG_SIGN_RESULT) {
+		oidc_json_error(fl, 500, "server_error", "Could not sign the "
+		    "token.");
+		return;
+	}
+	if ((fl->fl_idtoken = strndup(jws, len)) == NULL)
+		fatal("%s: strndup", __func__);
+	oidc_tokens_done(fl);
+}
+
+static void
+oidc_sign_id(struct oidc_flow *fl)
+{
+	char	*jti = oidc_random(16);
+	int	 rv;
+
+	/* c_hash over the code whenever one is involved (Dex). */
+	rv = oidc_sign(fl, SIGN_TOKEN_ID, oauth2_id_token_claims(oe->oe_conf,
+	    fl->fl_grant, fl->fl_client, time(NULL), fl->fl_access,
+	    fl->fl_code, oe->oe_conf->alg, jti), oidc_signed_id);
+	free(jti);
+	if (rv == -1)
+		oidc_json_error(fl, 500, "server_error", "Could not sign the "
+		    "token.");
+}
+
+static void
+oidc_signed_access(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *jws, size_t len)
+{
+	if (type != IMSG_SIGN_RESULT) {
+		oidc_json_error(fl, 500, "server_error", "Could not sign the "
+		    "token.");
+		return;
+	}
+	if ((fl->fl_access = strndup(jws, len)) == NULL)
+		fatal("%s: strndup", __func__);
+	if (fl->fl_authreq != NULL && !oidc_has_rt(fl->fl_authreq, "id_token"))
+		oidc_tokens_done(fl);
+	else
+		oidc_sign_id(fl);
+}
+
+static void
+oidc_sign_tokens(struct oidc_flow *fl, int access, int id)
+{
+	char	*jti;
+	int	 rv;
+
+	if (!access) {
+		oidc_sign_id(fl);
+		return;
+	}
+	jti = oidc_random(16);
+	rv = oidc_sign(fl, SIGN_TOKEN_ACCESS,
+	    oauth2_access_token_claims(oe->oe_conf, fl->fl_grant,
+	    fl->fl_client, time(NULL), oe->oe_conf->alg, jti),
+	    oidc_signed_access);
+	free(jti);
+	if (rv == -1)
+		oidc_json_error(fl, 500, "server_error", "Could not sign the "
+		    "token.");
+}
+
+/* /token: the grant is in hand (and a refresh token perhaps). */
+static void
+oidc_token_grant(struct oidc_flow *fl, json_t *reply)
+{
+	const char	*rt;
+
+	fl->fl_grant = json_incref(json_object_get(reply, "grant"));
+	if (fl->fl_grant == NULL) {
+		oidc_json_error(fl, 500, "server_error", NULL);
+		return;
+	}
+	if ((rt = jstr(reply, "refreshToken")) != NULL) {
+		freezero(fl->fl_refresh, fl->fl_refresh ?
+		    strlen(fl->fl_refresh) : 0);
+		fl->fl_refresh = xstrdup(rt);
+	}
+	oidc_sign_tokens(fl, 1, 1);
+}
+
+static void
+oidc_redeemed(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	if (!oidc_reply_ok(fl, reply, 1))
+		return;
+	oidc_token_grant(fl, reply);
+}
+
+static void
+oidc_conn_refreshed(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	json_t	*identity;
+
+	if (reply == NULL) {
+		oidc_json_error(fl, 503, "server_error", "The service is "
+		    "busy; try again later.");
+		return;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		/* Dex: 500 invalid_request; §10: 400 invalid_grant. */
+		oidc_json_error(fl, 400, "invalid_grant", jstr(reply,
+		    "error_description"));
+		return;
+	}
+	/* Claims follow the user; the user id does not change (Dex). */
+	identity = json_deep_copy(json_object_get(reply, "identity"));
+	if (identity != NULL) {
+		json_object_set(identity, "userId", json_object_get(
+		    json_object_get(fl->fl_grant, "identity"), "userId"));
+		json_object_set_new(fl->fl_grant, "identity", identity);
+	}
+	oidc_sign_tokens(fl, 1, 1);
+}
+
+static void
+oidc_rotated(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	const char	*rt;
+
+	if (!oidc_reply_ok(fl, reply, 1))
+		return;
+	fl->fl_grant = json_deep_copy(json_object_get(reply, "grant"));
+	if (fl->fl_grant == NULL) {
+		oidc_json_error(fl, 500, "server_error", NULL);
+		return;
+	}
+	if ((rt = jstr(reply, "refreshToken")) != NULL) {
+		freezero(fl->fl_refresh, fl->fl_refresh ?
+		    strlen(fl->fl_refresh) : 0);
+		fl->fl_refresh = xstrdup(rt);
+	}
+	/* Within reuseInterval Dex does not call the connector. */
+	if (json_is_true(json_object_get(reply, "reused"))) {
+		oidc_sign_tokens(fl, 1, 1);
+		return;
+	}
+	if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_REFRESH,
+	    json_pack("{s:O, s:O}", "connectorId", json_object_get(
+	    fl->fl_grant, "connectorId"), "identity", json_object_get(
+	    fl->fl_grant, "identity")), oidc_conn_refreshed) == -1)
+		oidc_json_error(fl, 503, "server_error", "The service is "
+		    "busy; try again later.");
+}
+
+static void
+oidc_refresh_issued(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	const char	*rt;
+
+	if (!oidc_reply_ok(fl, reply, 1))
+		return;
+	if ((rt = jstr(reply, "refreshToken")) != NULL)
+		fl->fl_refresh = xstrdup(rt);
+	oidc_sign_tokens(fl, 1, 1);
+}
+
+static int
+oidc_scope_has(const json_t *scopes, const char *scope)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(scopes, i, v)
+		if (strcmp(json_string_value(v), scope) == 0)
+			return (1);
+	return (0);
+}
+
+/* The password grant: the connector said who it is. */
+static void
+oidc_pwgrant_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	json_t		*identity;
+	const char	*uid;
+
+	if (!oidc_reply_ok(fl, reply, 1))
+		return;
+	identity = json_object_get(reply, "identity");
+	uid = jstr(identity, "userId");
+	if (uid == NULL || *uid == '\0') {
+		oidc_json_error(fl, 500, "server_error", "Login error.");
+		return;
+	}
+	json_object_set(fl->fl_grant, "identity", identity);
+	json_object_set(fl->fl_grant, "connectorId",
+	    json_object_get(identity, "connectorId"));
+	if (!oidc_scope_has(json_object_get(fl->fl_grant, "scopes"),
+	    "offline_access")) {
+		oidc_sign_tokens(fl, 1, 1);
+		return;
+	}
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_REFRESH_ISSUE,
+	    json_pack("{s:O}", "grant", fl->fl_grant),
+	    oidc_refresh_issued) == -1)
+		oidc_json_error(fl, 503, "server_error", "The service is "
+		    "busy; try again later.");
+}
+
+/* POST /token */
+static void
+oidc_token(struct http_conn *c, struct http_request *req)
+{
+	struct oauth2_token_request	 tr;
+	struct http_params		 form;
+	struct oidc_flow		*fl;
+	json_t				*ask;
+	int				 rv = 0;
+
+	if ((fl = oidc_flow_new(c, req)) == NULL) {
+		http_conn_respond_error(c, 503);
+		return;
+	}
+	memset(&tr, 0, sizeof(tr));
+	if (req->method != HTTP_METHOD_POST) {
+		oidc_json_error(fl, 405, "invalid_request", "Method not "
+		    "allowed.");
+		return;
+	}
+	if (oidc_params(&form, req->body, req->bodylen) == -1) {
+		oidc_json_error(fl, 400, "invalid_request", "Malformed or "
+		    "repeated parameters.");
+		http_params_free(&form);
+		return;
+	}
+	if (oauth2_token_request(oe->oe_conf, req, &form, &tr) == -1) {
+		oidc_json_error(fl, tr.status, oauth2_error_name(tr.error),
+		    tr.description);
+		goto done;
+	}
+	fl->fl_client = xstrdup(tr.client->id);
+	switch (tr.grant) {
+	case OAUTH2_GRANT_AUTHCODE:
+		/* Storage refuses malformed input outright: check it here. */
+		if (!oidc_b64url_ok(tr.code, OIDC_CODE_LEN)) {
+			oidc_json_error(fl, 400, "invalid_grant",
+			    "Invalid or expired code parameter.");
+			goto done;
+		}
+		fl->fl_code = xstrdup(tr.code);
+		ask = json_pack("{s:s, s:s, s:s, s:b}", "code", tr.code,
+		    "clientId", tr.client->id, "redirectUri", tr.redirect_uri,
+		    "refresh", 1);
+		if (tr.code_verifier != NULL)
+			json_object_set_new(ask, "codeVerifier",
+			    json_string(tr.code_verifier));
+		rv = oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_CODE_REDEEM,
+		    ask, oidc_redeemed);
+		break;
+	case OAUTH2_GRANT_REFRESH:
+		if (!oidc_b64url_ok(tr.refresh_token, OIDC_REFRESH_LEN)) {
+			oidc_json_error(fl, 400, "invalid_grant",
+			    "Refresh token is invalid or has already been "
+			    "claimed by another client.");
+			goto done;
+		}
+		ask = json_pack("{s:s, s:s}", "refreshToken",
+		    tr.refresh_token, "clientId", tr.client->id);
+		if (tr.scopes != NULL)
+			json_object_set(ask, "scopes", tr.scopes);
+		rv = oidc_ask_json(fl, PROC_STORAGE,
+		    IMSG_STORE_REFRESH_ROTATE, ask, oidc_rotated);
+		break;
+	case OAUTH2_GRANT_PASSWORD:
+		fl->fl_grant = json_pack("{s:s, s:O, s:s, s:s, s:I}",
+		    "clientId", tr.client->id, "scopes", tr.scopes,
+		    "nonce", tr.nonce ? tr.nonce : "",
+		    "connectorId", oe->oe_conf->password_connector,
+		    "authTime", (json_int_t)time(NULL));
+		rv = oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_PASSWORD,
+		    json_pack("{s:s, s:s, s:s, s:s}", "connectorId",
+		    oe->oe_conf->password_connector, "username", tr.username,
+		    "password", tr.password, "remoteAddr",
+		    http_conn_peer_str(c)), oidc_pwgrant_done);
+		break;
+	default:
+		oidc_json_error(fl, 400, "unsupported_grant_type", NULL);
+		goto done;
+	}
+	if (rv == -1)
+		oidc_json_error(fl, 503, "server_error", "The service is "
+		    "busy; try again later.");
+ done:
+	oauth2_token_request_free(&tr);
+	http_params_free(&form);
+}
+
+/*
+ * Our own JWTs, verified here with the keys the signer published:
+ * the payload when the signature, issuer and expiry hold, else NULL.
+ */
+static json_t *
+oidc_verify_jwt(const char *tok, size_t len)
+{
+	struct jose_jws		 jws;
+	const struct jose_jwk	*k;
+	json_t			*claims = NULL, *exp;
+	const char		*iss;
+
+	if (!oe->oe_have_keys || len == 0 || len > OIDC_BEARER_MAX)
+		return (NULL);
+	memset(&jws, 0, sizeof(jws));
+	if (jose_jws_parse(tok, len, &jws) == -1)
+		return (NULL);
+	if ((k = jose_jwks_find(&oe->oe_keys, jws.kid)) == NULL ||
+	    jose_jws_verify(&jws, k->pkey, k->alg) == -1)
+		goto done;
+	if ((claims = jose_json_object(jws.payload, jws.payload_len)) ==
+	    NULL)
+		goto done;
+	iss = jstr(claims, "iss");
+	exp = json_object_get(claims, "exp");
+	if (iss == NULL || strcmp(iss, oe->oe_conf->issuer) != 0 ||
+	    !json_is_integer(exp) ||
+	    json_integer_value(exp) <= (json_int_t)time(NULL)) {
+		json_decref(claims);
+		claims = NULL;
+	}
+ done:
+	jose_jws_free(&jws);
+	return (claims);
+}
+
+/* /userinfo: the raw payload of a valid token of ours (Dex). */
+static void
+oidc_userinfo(struct http_conn *c, struct http_request *req)
+{
+	struct oidc_flow	*fl;
+	struct http_kv		 h[1];
+	json_t			*claims;
+	const char		*auth;
+	char			*body;
+
+	if ((fl = oidc_flow_new(c, req)) == NULL) {
+		http_conn_respond_error(c, 503);
+		return;
+	}
+	auth = http_header(req, "Authorization");
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
+		h[0].key = "WWW-Authenticate";
+		h[0].value = "Bearer";
+		body = oauth2_error_json("access_denied",
+		    "Invalid bearer token.");
+		oidc_json(fl, 401, body, h, 1);
+		free(body);
+		return;
+	}
+	auth += 7;
+	while (*auth == ' ')
+		auth++;
+	if ((claims = oidc_verify_jwt(auth, strlen(auth))) == NULL) {
+		oidc_json_error(fl, 403, "access_denied",
+		    "Invalid bearer token.");
+		return;
+	}
+	body = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(claims);
+	if (body == NULL)
+		fatalx("%s: json_dumps", __func__);
+	oidc_json(fl, 200, body, NULL, 0);
+	free(body);
+}
+
+/* RFC 7662 for an access token, with Dex's members. */
+static json_t *
+oidc_introspect_access(json_t *claims)
+{
+	json_t	*o, *aud, *ext;
+	const char *cid;
+
+	aud = json_object_get(claims, "aud");
+	cid = json_is_string(aud) ? json_string_value(aud) :
+	    jstr(claims, "azp");
+	ext = json_object();
+	for (const char **k = (const char *[]){ "azp", "email",
+	    "email_verified", "groups", "name", "preferred_username",
+	    "federated_claims", NULL }; *k != NULL; k++)
+		if (json_object_get(claims, *k) != NULL)
+			json_object_set(ext, *k, json_object_get(claims, *k));
+	o = json_pack("{s:b, s:s*, s:O*, s:O*, s:O*, s:O*, s:s*, s:O*, s:O*, "
+	    "s:s, s:s, s:o}",
+	    "active", 1, "client_id", cid,
+	    "sub", json_object_get(claims, "sub"),
+	    "exp", json_object_get(claims, "exp"),
+	    "iat", json_object_get(claims, "iat"),
+	    "nbf", json_object_get(claims, "iat"),
+	    "username", jstr(claims, "preferred_username"),
+	    "aud", aud, "iss", json_object_get(claims, "iss"),
+	    "token_type", "Bearer", "token_use", "access_token",
+	    "ext", ext);
+	return (o);
+}
+
+static void
+oidc_introspected(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	json_t	*o, *grant, *identity;
+	char	*body;
+
+	if (!oidc_reply_ok(fl, reply, 1))
+		return;
+	grant = json_object_get(reply, "grant");
+	if (!json_is_true(json_object_get(reply, "active")) || grant == NULL ||
+	    strcmp(jstr(grant, "clientId"), fl->fl_client) != 0) {
+		oidc_json(fl, 200, "{\"active\":false}", NULL, 0);
+		return;
+	}
+	identity = json_object_get(grant, "identity");
+	body = jose_dex_subject(jstr(identity, "userId"),
+	    jstr(grant, "connectorId"));
+	o = json_pack("{s:b, s:s, s:s*, s:O*, s:O*, s:s*, s:s, s:s, s:s}",
+	    "active", 1, "client_id", jstr(grant, "clientId"),
+	    "sub", body, "exp", json_object_get(reply, "exp"),
+	    "iat", json_object_get(reply, "iat"),
+	    "username", jstr(identity, "preferredUsername"),
+	    "iss", oe->oe_conf->issuer, "token_type", "Bearer",
+	    "token_use", "refresh_token");
+	free(body);
+	if (o == NULL || (body = json_dumps(o, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) == NULL)
+		fatalx("%s: json", __func__);
+	json_decref(o);
+	oidc_json(fl, 200, body, NULL, 0);
+	free(body);
+}
+
+/* POST /token/introspect: unlike Dex, only for authenticated clients. */
+static void
+oidc_introspect(struct http_conn *c, struct http_request *req)
+{
+	const struct oauth2_client	*cl;
+	struct http_params		 form;
+	struct oidc_flow		*fl;
+	const char			*tok, *desc = NULL;
+	json_t				*claims, *o;
+	char				*body;
+	enum oauth2_error		 err;
+
+	if ((fl = oidc_flow_new(c, req)) == NULL) {
+		http_conn_respond_error(c, 503);
+		return;
+	}
+	if (req->method != HTTP_METHOD_POST) {
+		oidc_json_error(fl, 405, "invalid_request", "Method not "
+		    "allowed.");
+		return;
+	}
+	if (oidc_params(&form, req->body, req->bodylen) == -1) {
+		oidc_json_error(fl, 400, "invalid_request", "Malformed or "
+		    "repeated parameters.");
+		goto done;
+	}
+	if ((err = oauth2_client_auth(oe->oe_conf, req, &form, &cl, &desc)) !=
+	    OAUTH2_OK) {
+		oidc_json_error(fl, oauth2_error_status(err),
+		    oauth2_error_name(err), desc);
+		goto done;
+	}
+	fl->fl_client = xstrdup(cl->id);
+	if ((tok = http_param(&form, "token")) == NULL || *tok == '\0') {
+		oidc_json_error(fl, 400, "invalid_request", "The token "
+		    "parameter is required.");
+		goto done;
+	}
+	if ((claims = oidc_verify_jwt(tok, strlen(tok))) != NULL) {
+		o = oidc_introspect_access(claims);
+		json_decref(claims);
+		if (o == NULL || (body = json_dumps(o, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER)) == NULL)
+			fatalx("%s: json", __func__);
+		json_decref(o);
+		oidc_json(fl, 200, body, NULL, 0);
+		free(body);
+		goto done;
+	}
+	if (!oidc_b64url_ok(tok, OIDC_REFRESH_LEN)) {
+		oidc_json(fl, 200, "{\"active\":false}", NULL, 0);
+		goto done;
+	}
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_INTROSPECT,
+	    json_pack("{s:s}", "refreshToken", tok), oidc_introspected) == -1)
+		oidc_json_error(fl, 503, "server_error", "The service is "
+		    "busy; try again later.");
+ done:
+	http_params_free(&form);
+}
+
+/* The theme's files: static/, theme/, robots.txt. */
+static int
+oidc_asset(struct http_conn *c, struct http_request *req, const char *path)
+{
+	const struct web_asset	*wa;
+	struct http_kv		 h[2];
+	const char		*inm;
+	int			 flags = 0;
+
+	if ((wa = web_asset_find(path)) == NULL)
+		return (0);
+	h[0].key = "ETag";
+	h[0].value = wa->wa_etag;
+	h[1].key = "Cache-Control";
+	h[1].value = "max-age=3600";
+	if (req->method == HTTP_METHOD_HEAD)
+		flags |= HTTP_RESP_HEAD;
+	if ((inm = http_header(req, "If-None-Match")) != NULL &&
+	    strcmp(inm, wa->wa_etag) == 0)
+		(void)http_conn_respond(c, 304, NULL, h, 2, NULL, 0, flags);
+	else
+		(void)http_conn_respond(c, 200, wa->wa_type, h, 2, wa->wa_data,
+		    wa->wa_len, flags);
+	return (1);
+}
+
+/*
+ * Route a request below the issuer path (path starts with "/").
+ * Returns 0 when it is not ours.
+ */
+int
+oidc_handle(struct http_conn *c, struct http_request *req, const char *path)
+{
+	char		 conn[OAUTH2_ID_MAX + 1];
+	const char	*p, *slash;
+	size_t		 n;
+
+	if (oe == NULL || oe->oe_conf == NULL)
+		return (0);
+	if (strcmp(path, "/auth") == 0) {
+		oidc_auth(c, req);
+		return (1);
+	}
+	if (strncmp(path, "/auth/", 6) == 0) {
+		p = path + 6;
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || n > OAUTH2_ID_MAX)
+			return (0);
+		memcpy(conn, p, n);
+		conn[n] = '\0';
+		if (oauth2_connector_find(oe->oe_conf, conn) == NULL)
+			return (0);
+		if (slash == NULL)
+			oidc_auth_connector(c, req, conn);
+		else if (strcmp(slash, "/login") == 0)
+			oidc_login(c, req, conn);
+		else
+			return (0);
+		return (1);
+	}
+	if (strcmp(path, "/approval") == 0) {
+		oidc_approval(c, req);
+		return (1);
+	}
+	if (strcmp(path, "/token") == 0) {
+		oidc_token(c, req);
+		return (1);
+	}
+	if (strcmp(path, "/userinfo") == 0) {
+		oidc_userinfo(c, req);
+		return (1);
+	}
+	if (strcmp(path, "/token/introspect") == 0) {
+		oidc_introspect(c, req);
+		return (1);
+	}
+	if ((req->method == HTTP_METHOD_GET ||
+	    req->method == HTTP_METHOD_HEAD) &&
+	    (strncmp(path, "/static/", 8) == 0 ||
+	    strncmp(path, "/theme/", 7) == 0 ||
+	    strcmp(path, "/robots.txt") == 0))
+		return (oidc_asset(c, req, path + 1));
+	return (0);
+}
+
+/* The signer's new key set, parsed once for /userinfo. */
+void
+oidc_jwks(const char *json, size_t len)
+{
+	struct jose_jwks	 keys;
+
+	memset(&keys, 0, sizeof(keys));
+	if (jose_jwks_parse(json, len, &keys) == -1) {
+		log_warnx("cannot parse the signer's JWKS");
+		return;
+	}
+	if (oe->oe_have_keys)
+		jose_jwks_free(&oe->oe_keys);
+	oe->oe_keys = keys;
+	oe->oe_have_keys = 1;
+}
+
+/* A new config: the OAuth 2.0 settings, the template functions. */
+void
+oidc_configure(const json_t *cfg)
+{
+	struct oauth2_conf	*conf;
+	const json_t		*fe;
+	char			 err[256], origins[4096];
+	size_t			 i, j, o;
+
+	if ((conf = oauth2_conf_new(cfg, err, sizeof(err))) == NULL)
+		fatalx("%s: %s", __func__, err);
+	if (oe->oe_conf != NULL)
+		oauth2_conf_free(oe->oe_conf);
+	oe->oe_conf = conf;
+	free(oe->oe_prefix);
+	if (asprintf(&oe->oe_prefix, "%s/", conf->issuer_path) == -1)
+		fatal("%s: asprintf", __func__);
+
+	json_decref(oe->oe_fe);
+	fe = json_object_get(cfg, "frontend");
+	oe->oe_fe = json_deep_copy(fe ? fe : json_object());
+	memset(&oe->oe_funcs, 0, sizeof(oe->oe_funcs));
+	oe->oe_funcs.tf_issuer = jstr(oe->oe_fe, "issuer");
+	oe->oe_funcs.tf_logo = jstr(oe->oe_fe, "logoURL");
+	oe->oe_funcs.tf_extra = json_object_get(oe->oe_fe, "extra");
+	oe->oe_funcs.tf_prefix = oe->oe_prefix;
+	if (jstr(oe->oe_fe, "theme") != NULL)
+		(void)web_set_theme(jstr(oe->oe_fe, "theme"));
+
+	/*
+	 * form-action must allow the clients' redirect origins: the
+	 * approval POST answers with a redirect to them.
+	 */
+	o = 0;
+	origins[0] = '\0';
+	for (i = 0; i < conf->nclients; i++) {
+		for (j = 0; j < conf->clients[i].nredirect_uris; j++) {
+			const char *u = conf->clients[i].redirect_uris[j];
+			const char *s = strstr(u, "://");
+			size_t ol;
+
+			if (s == NULL)
+				continue;
+			ol = strcspn(s + 3, "/?#") + (s + 3 - u);
+			if (o + ol + 2 >= sizeof(origins))
+				break;
+			origins[o++] = ' ';
+			memcpy(origins + o, u, ol);
+			o += ol;
+			origins[o] = '\0';
+		}
+	}
+	free(oe->oe_csp);
+	if (asprintf(&oe->oe_csp, OIDC_CSP, origins) == -1)
+		fatal("%s: asprintf", __func__);
+}
+
+void
+oidc_init(struct privsep *ps)
+{
+	struct timeval	 tv;
+
+	if ((oe = calloc(1, sizeof(*oe))) == NULL)
+		fatal("%s: calloc", __func__);
+	oe->oe_ps = ps;
+	RB_INIT(&oe->oe_asks);
+	TAILQ_INIT(&oe->oe_askq);
+	if ((oe->oe_tmpl = tmpl_set_new()) == NULL)
+		fatalx("%s: the built-in templates do not load", __func__);
+	if ((oe->oe_timer = evtimer_new(ps->ps_evbase, oidc_tick, NULL)) ==
+	    NULL)
+		fatal("%s: evtimer_new", __func__);
+	timerclear(&tv);
+	tv.tv_sec = 1;
+	evtimer_add(oe->oe_timer, &tv);
+}
