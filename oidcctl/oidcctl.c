@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "oidcd.h"
 #include "parser.h"
 
@@ -54,6 +56,8 @@ struct request {
 
 __dead static void	 usage(void);
 static int		 ctl_connect(const char *);
+static char		*revoke_request(struct parse_result *);
+static void		 show_json_row(struct imsg *, const char **, int);
 static void		 ctl_request(struct parse_result *, struct request *);
 static size_t		 read_claims(const char *, char *, size_t);
 static char		*abs_path(const char *);
@@ -75,9 +79,11 @@ usage(void)
 {
 	fprintf(stderr, "usage: %s [-s socket] command [argument ...]\n",
 	    __progname);
-	fprintf(stderr, "commands: show status | show keys | key rotate | "
-	    "reload [file] |\n"
-	    "          log verbose | log brief | gc | "
+	fprintf(stderr, "commands: show status | show keys | show clients | "
+	    "show sessions [user] |\n"
+	    "          key rotate | reload [file] | log verbose | log brief | "
+	    "gc |\n"
+	    "          revoke user|token|session arg | "
 	    "token sign id|access file\n");
 	exit(1);
 }
@@ -221,6 +227,30 @@ ctl_request(struct parse_result *res, struct request *req)
 	case GC:
 		req->type = IMSG_CTL_GC;
 		break;
+	case SHOW_CLIENTS:
+		req->type = IMSG_CTL_SHOW_CLIENTS;
+		break;
+	case SHOW_SESSIONS:
+		req->type = IMSG_CTL_SHOW_SESSIONS;
+		if (res->arg == NULL)
+			break;
+		if (strlen(res->arg) > OIDCCTL_MAX_ARG)
+			errx(1, "user id too long");
+		if ((req->buf = strdup(res->arg)) == NULL)
+			err(1, NULL);
+		req->iov[0].iov_base = req->buf;
+		req->iov[0].iov_len = strlen(req->buf);
+		req->iovcnt = 1;
+		break;
+	case REVOKE_USER:
+	case REVOKE_TOKEN:
+	case REVOKE_FAMILY:
+		req->type = IMSG_CTL_REVOKE;
+		req->buf = revoke_request(res);
+		req->iov[0].iov_base = req->buf;
+		req->iov[0].iov_len = strlen(req->buf);
+		req->iovcnt = 1;
+		break;
 	case TOKEN_SIGN:
 		req->type = IMSG_SIGN_JWT;
 		if ((req->buf = malloc(SIGN_PAYLOAD_MAX + 1)) == NULL)
@@ -301,6 +331,59 @@ abs_path(const char *path)
 	return (full);
 }
 
+/* {"user": id}, {"refreshToken": t} or {"family": hex}, as storage takes. */
+static char *
+revoke_request(struct parse_result *res)
+{
+	const char	*key;
+	json_t		*o;
+	char		*s;
+
+	if (strlen(res->arg) > OIDCCTL_MAX_ARG)
+		errx(1, "argument too long");
+	key = res->action == REVOKE_USER ? "user" :
+	    res->action == REVOKE_TOKEN ? "refreshToken" : "family";
+	if ((o = json_pack("{s:s}", key, res->arg)) == NULL ||
+	    (s = json_dumps(o, JSON_COMPACT)) == NULL)
+		errx(1, "cannot build the request");
+	json_decref(o);
+	return (s);
+}
+
+/* One JSON object per line, the members the daemon chose, as text. */
+static void
+show_json_row(struct imsg *imsg, const char **cols, int header)
+{
+	json_t		*o, *v;
+	char		*t;
+	int		 i;
+
+	if (header) {
+		for (i = 0; cols[i] != NULL; i++)
+			printf("%s%s", i ? "\t" : "", cols[i]);
+		printf("\n");
+	}
+	if (imsg_get_len(imsg) == 0 || imsg_get_len(imsg) > CTL_MAX_IMSGSIZE ||
+	    (o = json_loadb(imsg->data, imsg_get_len(imsg), 0, NULL)) == NULL)
+		errx(1, "bad reply from oidcd");
+	for (i = 0; cols[i] != NULL; i++) {
+		v = json_object_get(o, cols[i]);
+		if (json_is_string(v))
+			t = strdup(json_string_value(v));
+		else if (v == NULL || json_is_null(v))
+			t = strdup("-");
+		else
+			t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (t == NULL)
+			err(1, NULL);
+		mask(t);
+		printf("%s%s", i ? "\t" : "", t);
+		free(t);
+	}
+	printf("\n");
+	json_decref(o);
+}
+
 /* Print one reply; returns 1 when it was the last one. */
 static int
 show_reply(struct parse_result *res, struct imsg *imsg, int *failed)
@@ -319,15 +402,30 @@ show_reply(struct parse_result *res, struct imsg *imsg, int *failed)
 			break;
 		show_key(imsg, !header++);
 		return (0);
+	case IMSG_CTL_CLIENT:
+		if (res->action != SHOW_CLIENTS)
+			break;
+		show_json_row(imsg, (const char *[]){ "id", "name", "public",
+		    "redirectURIs", NULL }, !header++);
+		return (0);
+	case IMSG_CTL_SESSION:
+		if (res->action != SHOW_SESSIONS)
+			break;
+		show_json_row(imsg, (const char *[]){ "family", "clientId",
+		    "connectorId", "userId", "email", "created", "lastUsed",
+		    "expires", NULL }, !header++);
+		return (0);
 	case IMSG_CTL_END:
-		if (res->action != SHOW_STATUS && res->action != SHOW_KEYS)
+		if (res->action != SHOW_STATUS && res->action != SHOW_KEYS &&
+		    res->action != SHOW_CLIENTS && res->action != SHOW_SESSIONS)
 			break;
 		if (imsg_get_len(imsg) != 0)
 			errx(1, "bad IMSG_CTL_END from oidcd");
 		return (1);
 	case IMSG_CTL_OK:
 		if (res->action == SHOW_STATUS || res->action == SHOW_KEYS ||
-		    res->action == TOKEN_SIGN)
+		    res->action == SHOW_CLIENTS ||
+		    res->action == SHOW_SESSIONS || res->action == TOKEN_SIGN)
 			break;
 		show_text(stdout, NULL, imsg->data, imsg_get_len(imsg));
 		return (1);

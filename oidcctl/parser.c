@@ -36,7 +36,8 @@ enum token_type {
 	ENDTOKEN,
 	KEYWORD,
 	SIGNTYPE,
-	FILENAME
+	FILENAME,
+	ARGUMENT
 };
 
 struct token {
@@ -54,6 +55,9 @@ static const struct token t_log[];
 static const struct token t_token[];
 static const struct token t_sign[];
 static const struct token t_claims[];
+static const struct token t_revoke[];
+static const struct token t_arg[];
+static const struct token t_optuser[];
 
 static const struct token t_end[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL },
@@ -67,12 +71,33 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"log",		NONE,		t_log },
 	{ KEYWORD,	"gc",		GC,		t_end },
 	{ KEYWORD,	"token",	NONE,		t_token },
+	{ KEYWORD,	"revoke",	NONE,		t_revoke },
+	{ NOTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_revoke[] = {
+	{ KEYWORD,	"user",		REVOKE_USER,	t_arg },
+	{ KEYWORD,	"token",	REVOKE_TOKEN,	t_arg },
+	{ KEYWORD,	"session",	REVOKE_FAMILY,	t_arg },
+	{ NOTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_arg[] = {
+	{ ARGUMENT,	"",		NONE,		t_end },
+	{ NOTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_optuser[] = {
+	{ ENDTOKEN,	"",		NONE,		NULL },
+	{ ARGUMENT,	"",		NONE,		t_end },
 	{ NOTOKEN,	"",		NONE,		NULL }
 };
 
 static const struct token t_show[] = {
 	{ KEYWORD,	"status",	SHOW_STATUS,	t_end },
 	{ KEYWORD,	"keys",		SHOW_KEYS,	t_end },
+	{ KEYWORD,	"clients",	SHOW_CLIENTS,	t_end },
+	{ KEYWORD,	"sessions",	SHOW_SESSIONS,	t_optuser },
 	{ NOTOKEN,	"",		NONE,		NULL }
 };
 
@@ -174,6 +199,7 @@ match_token(const char *word, const struct token *table,
 			nmatch++;
 			break;
 		case FILENAME:
+		case ARGUMENT:
 			if (match == NULL && len > 0) {
 				match = t;
 				nmatch = 1;
@@ -204,6 +230,9 @@ match_token(const char *word, const struct token *table,
 	case FILENAME:
 		r->path = word;
 		break;
+	case ARGUMENT:
+		r->arg = word;
+		break;
 	default:
 		break;
 	}
@@ -227,6 +256,9 @@ show_valid_args(const struct token *table)
 			break;
 		case FILENAME:
 			fprintf(stderr, "  <file>\n");
+			break;
+		case ARGUMENT:
+			fprintf(stderr, "  <argument>\n");
 			break;
 		default:
 			break;

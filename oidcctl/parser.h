@@ -20,6 +20,7 @@
 /* Longest file name oidcctl accepts on its command line. */
 /* The control socket, unless -s names another. */
 #define OIDCCTL_SOCKET		"/run/oidcd.sock"
+#define OIDCCTL_MAX_ARG		1024	/* a user id, token or session */
 #define OIDCCTL_MAX_PATH	4096
 /* Reply items (processes, keys) oidcctl prints before it gives up. */
 #define OIDCCTL_MAX_REPLIES	10000
@@ -35,13 +36,19 @@ enum actions {
 	LOG_VERBOSE,
 	LOG_BRIEF,
 	GC,
-	TOKEN_SIGN
+	TOKEN_SIGN,
+	SHOW_CLIENTS,
+	SHOW_SESSIONS,
+	REVOKE_USER,
+	REVOKE_TOKEN,
+	REVOKE_FAMILY
 };
 
 struct parse_result {
 	enum actions	 action;
 	int		 token_type;	/* SIGN_TOKEN_ID or SIGN_TOKEN_ACCESS */
 	const char	*path;		/* reload file, claims file or "-" */
+	const char	*arg;		/* a user id, token or session */
 };
 
 struct parse_result	*parse(int, char *[]);

@@ -126,6 +126,30 @@ control_may_show(struct ctl_conn *c)
 	return (c->cc_cred.uid == 0 || c->cc_cred.gid == env->ct_show_gid);
 }
 
+/*
+ * Storage treats a malformed request as a compromise and exits: make
+ * sure a revocation is one JSON object with one string member.
+ */
+static int
+control_json_ok(struct imsg *imsg)
+{
+	json_t		*o;
+	const char	*k;
+	json_t		*v;
+	int		 ok;
+
+	if ((o = json_loadb(imsg->data, imsg_get_len(imsg),
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return (0);
+	ok = json_is_object(o) && json_object_size(o) == 1;
+	json_object_foreach(o, k, v)
+		if (!json_is_string(v) || (strcmp(k, "user") != 0 &&
+		    strcmp(k, "refreshToken") != 0 && strcmp(k, "family") != 0))
+			ok = 0;
+	json_decref(o);
+	return (ok);
+}
+
 /* Route one request from oidcctl. */
 static void
 control_request(struct ctl_conn *c, struct imsg *imsg)
@@ -143,6 +167,17 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 	case IMSG_CTL_KEY_SHOW:
 		to = PROC_SIGNER;
 		show = 1;
+		break;
+	case IMSG_CTL_SHOW_CLIENTS:
+		to = PROC_PARENT;
+		show = 1;
+		break;
+	case IMSG_CTL_SHOW_SESSIONS:
+		to = PROC_STORAGE;
+		show = 1;
+		break;
+	case IMSG_CTL_REVOKE:
+		to = PROC_STORAGE;
 		break;
 	case IMSG_CTL_RELOAD:
 	case IMSG_CTL_LOG_VERBOSE:
@@ -174,8 +209,11 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 	    sizeof(struct sign_req) || imsg_get_len(imsg) >
 	    sizeof(struct sign_req) + SIGN_PAYLOAD_MAX)) ||
 	    ((type == IMSG_CTL_SHOW_STATUS || type == IMSG_CTL_KEY_SHOW ||
-	    type == IMSG_CTL_KEY_ROTATE || type == IMSG_CTL_GC) &&
-	    imsg_get_len(imsg) != 0) ||
+	    type == IMSG_CTL_KEY_ROTATE || type == IMSG_CTL_GC ||
+	    type == IMSG_CTL_SHOW_CLIENTS) && imsg_get_len(imsg) != 0) ||
+	    (type == IMSG_CTL_SHOW_SESSIONS && imsg_get_len(imsg) > 1024) ||
+	    (type == IMSG_CTL_REVOKE && (imsg_get_len(imsg) == 0 ||
+	    imsg_get_len(imsg) > 2048 || !control_json_ok(imsg))) ||
 	    (type == IMSG_CTL_RELOAD && imsg_get_len(imsg) > 4096)) {
 		control_fail(c, EINVAL, "malformed request");
 		return;
@@ -349,6 +387,7 @@ control_dispatch_parent(int fd, struct privsep_proc *p, struct imsg *imsg)
 		event_add(env->ct_ev, NULL);
 		break;
 	case IMSG_CTL_STATUS:
+	case IMSG_CTL_CLIENT:
 	case IMSG_CTL_END:
 	case IMSG_CTL_OK:
 	case IMSG_CTL_FAIL:
@@ -368,6 +407,8 @@ control_dispatch_peer(int fd, struct privsep_proc *p, struct imsg *imsg)
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_STATUS:
 	case IMSG_CTL_KEY:
+	case IMSG_CTL_CLIENT:
+	case IMSG_CTL_SESSION:
 	case IMSG_CTL_END:
 	case IMSG_CTL_OK:
 	case IMSG_CTL_FAIL:

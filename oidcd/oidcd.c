@@ -914,6 +914,36 @@ parent_show_status(struct oidcd *env, uint32_t peerid)
 	    NULL, 0);
 }
 
+/* The static clients, without secrets. */
+static void
+parent_show_clients(struct oidcd *env, uint32_t peerid)
+{
+	struct conf_client	*cl;
+	json_t			*o, *uris;
+	char			*s;
+	size_t			 i;
+
+	TAILQ_FOREACH(cl, &env->sc_conf->cf_clients, cl_entry) {
+		if ((uris = json_array()) == NULL)
+			fatal("%s: json_array", __func__);
+		for (i = 0; i < cl->cl_redirect_uris.sv_n; i++)
+			json_array_append_new(uris,
+			    json_string(cl->cl_redirect_uris.sv_v[i]));
+		o = json_pack("{s:s, s:s, s:b, s:o}", "id", cl->cl_id,
+		    "name", cl->cl_name ? cl->cl_name : "",
+		    "public", cl->cl_public, "redirectURIs", uris);
+		if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+			fatalx("%s: json", __func__);
+		json_decref(o);
+		if (strlen(s) < CTL_MAX_IMSGSIZE - 64)
+			proc_compose_imsg(&env->sc_ps, PROC_CONTROL, 0,
+			    IMSG_CTL_CLIENT, peerid, -1, s, strlen(s));
+		free(s);
+	}
+	proc_compose_imsg(&env->sc_ps, PROC_CONTROL, 0, IMSG_CTL_END, peerid,
+	    -1, NULL, 0);
+}
+
 static void
 parent_ctl_fail(struct oidcd *env, uint32_t peerid, int error,
     const char *msg)
@@ -948,6 +978,9 @@ parent_dispatch_control(int fd, struct privsep_proc *p, struct imsg *imsg)
 		break;
 	case IMSG_CTL_SHOW_STATUS:
 		parent_show_status(env, imsg_get_id(imsg));
+		break;
+	case IMSG_CTL_SHOW_CLIENTS:
+		parent_show_clients(env, imsg_get_id(imsg));
 		break;
 	case IMSG_CTL_RELOAD:
 		if (imsg_get_len(imsg) > PATH_MAX ||
