@@ -22,11 +22,15 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -34,6 +38,7 @@
 #include "oidcd.h"
 #include "conf.h"
 #include "jose.h"
+#include "template.h"
 
 static json_t *
 config_strv(const struct conf_strv *sv)
@@ -343,6 +348,119 @@ config_settls(struct privsep *ps, uint32_t listener, uint32_t type,
 		iov[1].iov_len = chunk;
 		if (proc_composev(ps, PROC_FRONTEND, IMSG_CFG_TLS, iov, 2) ==
 		    -1)
+			fatal("%s: compose", __func__);
+	}
+}
+
+void
+config_freetemplates(struct config_templates *ct)
+{
+	size_t	 i;
+
+	for (i = 0; i < ct->ct_n; i++)
+		free(ct->ct_text[i]);
+	memset(ct, 0, sizeof(*ct));
+}
+
+/*
+ * The templates of frontend.dir (Dex's layout: *.html in dir/templates),
+ * read as root before they go to the chrooted frontends, and parsed
+ * here too so that a broken one fails the start or the reload with
+ * its name and line, not a frontend.
+ */
+int
+config_loadtemplates(const char *dir, struct config_templates *ct, char *err,
+    size_t errlen)
+{
+	struct tmpl_set	*set;
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		 path[PATH_MAX], e[256];
+	size_t		 len;
+	int		 fd, rv = -1;
+
+	memset(ct, 0, sizeof(*ct));
+	if (dir == NULL)
+		return (0);
+	if ((set = tmpl_set_new()) == NULL) {
+		(void)snprintf(err, errlen, "cannot load built-in templates");
+		return (-1);
+	}
+	(void)snprintf(path, sizeof(path), "%s/templates", dir);
+	if ((d = opendir(path)) == NULL) {
+		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".html") != 0)
+			continue;
+		if (ct->ct_n == CFG_TEMPLATES_MAX ||
+		    len >= sizeof(ct->ct_hdr[0].ct_name)) {
+			(void)snprintf(err, errlen, "%s: too many templates or "
+			    "too long a name", path);
+			goto fail;
+		}
+		(void)snprintf(path, sizeof(path), "%s/templates/%s", dir,
+		    de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_size > TMPL_MAX_SIZE) {
+			(void)snprintf(err, errlen, "%s: %s", path, fd == -1 ?
+			    strerror(errno) : "not a file or too large");
+			if (fd != -1)
+				close(fd);
+			goto fail;
+		}
+		if ((ct->ct_text[ct->ct_n] = malloc(st.st_size + 1)) == NULL)
+			fatal("%s: malloc", __func__);
+		if (read(fd, ct->ct_text[ct->ct_n], st.st_size) !=
+		    st.st_size) {
+			(void)snprintf(err, errlen, "%s: short read", path);
+			close(fd);
+			free(ct->ct_text[ct->ct_n]);
+			goto fail;
+		}
+		close(fd);
+		(void)strlcpy(ct->ct_hdr[ct->ct_n].ct_name, de->d_name,
+		    sizeof(ct->ct_hdr[ct->ct_n].ct_name));
+		ct->ct_hdr[ct->ct_n].ct_len = st.st_size;
+		if (tmpl_set_add(set, de->d_name, ct->ct_text[ct->ct_n],
+		    st.st_size, e, sizeof(e)) == -1) {
+			(void)snprintf(err, errlen, "%s/templates/%s", dir, e);
+			ct->ct_n++;
+			goto fail;
+		}
+		ct->ct_n++;
+	}
+	if (tmpl_set_check(set, e, sizeof(e)) == -1) {
+		(void)snprintf(err, errlen, "%s/templates: %s", dir, e);
+		goto fail;
+	}
+	rv = 0;
+ fail:
+	closedir(d);
+	if (rv == -1)
+		config_freetemplates(ct);
+ done:
+	tmpl_set_free(set);
+	return (rv);
+}
+
+void
+config_settemplates(struct privsep *ps, const struct config_templates *ct)
+{
+	struct iovec	 iov[2];
+	size_t		 i;
+
+	for (i = 0; i < ct->ct_n; i++) {
+		iov[0].iov_base = (void *)(uintptr_t)&ct->ct_hdr[i];
+		iov[0].iov_len = sizeof(ct->ct_hdr[i]);
+		iov[1].iov_base = ct->ct_text[i];
+		iov[1].iov_len = ct->ct_hdr[i].ct_len;
+		if (proc_composev(ps, PROC_FRONTEND, IMSG_CFG_TEMPLATE, iov,
+		    2) == -1)
 			fatal("%s: compose", __func__);
 	}
 }

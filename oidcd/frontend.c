@@ -491,6 +491,19 @@ frontend_dispatch_parent(int fd, struct privsep_proc *p, struct imsg *imsg)
 	case IMSG_CFG_TLS:
 		frontend_tls_chunk(imsg);
 		break;
+	case IMSG_CFG_TEMPLATE: {
+		struct cfg_template	 ct;
+
+		if (imsg_get_len(imsg) < sizeof(ct))
+			fatalx("%s: short IMSG_CFG_TEMPLATE", __func__);
+		memcpy(&ct, imsg->data, sizeof(ct));
+		if (ct.ct_len != imsg_get_len(imsg) - sizeof(ct) ||
+		    memchr(ct.ct_name, '\0', sizeof(ct.ct_name)) == NULL ||
+		    oidc_template(ct.ct_name, (char *)imsg->data +
+		    sizeof(ct), ct.ct_len) == -1)
+			fatalx("%s: bad IMSG_CFG_TEMPLATE", __func__);
+		break;
+	}
 	case IMSG_CFG_LISTEN:
 		if (imsg_get_data(imsg, &cl, sizeof(cl)) == -1 ||
 		    cl.cl_id >= FRONTEND_MAX_LISTENERS ||

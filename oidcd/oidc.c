@@ -1792,6 +1792,20 @@ oidc_jwks(const char *json, size_t len)
 	oe->oe_have_keys = 1;
 }
 
+/* One template of frontend.dir; the parent has parsed it already. */
+int
+oidc_template(const char *name, const char *text, size_t len)
+{
+	char	 err[256];
+
+	if (tmpl_set_add(oe->oe_tmpl, name, text, len, err, sizeof(err)) ==
+	    -1) {
+		log_warnx("template %s", err);
+		return (-1);
+	}
+	return (0);
+}
+
 /* A new config: the OAuth 2.0 settings, the template functions. */
 void
 oidc_configure(const json_t *cfg)
@@ -1803,6 +1817,10 @@ oidc_configure(const json_t *cfg)
 
 	if ((conf = oauth2_conf_new(cfg, err, sizeof(err))) == NULL)
 		fatalx("%s: %s", __func__, err);
+	/* frontend.dir's templates follow in IMSG_CFG_TEMPLATE. */
+	tmpl_set_free(oe->oe_tmpl);
+	if ((oe->oe_tmpl = tmpl_set_new()) == NULL)
+		fatalx("%s: the built-in templates do not load", __func__);
 	if (oe->oe_conf != NULL)
 		oauth2_conf_free(oe->oe_conf);
 	oe->oe_conf = conf;

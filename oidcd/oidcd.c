@@ -77,6 +77,7 @@ struct oidcd {
 	size_t			 sc_tls_certlen;
 	uint8_t			*sc_tls_key;
 	size_t			 sc_tls_keylen;
+	struct config_templates	 sc_templates;	/* frontend.dir */
 };
 
 static struct oidcd	*oidcd_env;
@@ -440,6 +441,7 @@ main(int argc, char *argv[])
 	const char		*conffile = OIDCD_CONF_FILE, *errstr;
 	const char		*title = NULL, *root = NULL, *user = NULL;
 	char			*cargv[10], exe[PATH_MAX], vbuf[8];
+	char			 errbuf[512];
 	enum privsep_procid	 id;
 	unsigned int		 i;
 	int			 ch, debug = 0, foreground = 0, noaction = 0;
@@ -539,6 +541,11 @@ main(int argc, char *argv[])
 	conf_msgs_free(&msgs);
 	if (cf == NULL)
 		exit(1);
+	if (config_loadtemplates(cf->cf_fe_dir, &env->sc_templates, errbuf,
+	    sizeof(errbuf)) == -1) {
+		fprintf(stderr, "%s: frontend.dir: %s\n", conffile, errbuf);
+		exit(1);
+	}
 	if (noaction) {
 		fprintf(stderr, "configuration OK\n");
 		conf_free(cf);
@@ -660,6 +667,7 @@ parent_configure(struct oidcd *env)
 	env->sc_generation++;
 	for (id = PROC_FRONTEND; id < PROC_MAX; id++)
 		config_setglobal(ps, id, cf, env->sc_show_gid);
+	config_settemplates(ps, &env->sc_templates);
 
 	for (i = 0; i < env->sc_nlisteners; i++) {
 		memset(&cl, 0, sizeof(cl));
@@ -797,7 +805,9 @@ parent_reload(struct oidcd *env, const char *file, char **err)
 	struct privsep		*ps = &env->sc_ps;
 	struct conf_msgs	 msgs;
 	struct oidcd_conf	*cf;
+	struct config_templates	 tmpl;
 	const char		*what;
+	char			 tbuf[512];
 	int			 id;
 
 	*err = NULL;
@@ -832,6 +842,15 @@ parent_reload(struct oidcd *env, const char *file, char **err)
 		conf_free(cf);
 		return (-1);
 	}
+	if (config_loadtemplates(cf->cf_fe_dir, &tmpl, tbuf,
+	    sizeof(tbuf)) == -1) {
+		if (asprintf(err, "frontend.dir: %s", tbuf) == -1)
+			*err = NULL;
+		conf_free(cf);
+		return (-1);
+	}
+	config_freetemplates(&env->sc_templates);
+	env->sc_templates = tmpl;
 	(void)conf_check_secrecy(file, cf);
 	conf_free(env->sc_conf);
 	env->sc_conf = cf;

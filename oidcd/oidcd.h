@@ -113,6 +113,7 @@ enum imsg_type {
 	IMSG_CTL_REVOKE,
 	IMSG_CTL_SHOW_CLIENTS,
 	IMSG_CTL_CLIENT,
+	IMSG_CFG_TEMPLATE,
 	IMSG_MAX
 };
 
@@ -301,6 +302,13 @@ struct ctl_status {
 /* IMSG_CFG_GLOBAL: a JSON object with what that process needs */
 #define CFG_JSON_MAX		(PROC_MAX_IMSGSIZE - 64)
 
+/* IMSG_CFG_TEMPLATE: one template of frontend.dir; the text follows */
+#define CFG_TEMPLATES_MAX	32
+struct cfg_template {
+	char			 ct_name[64];
+	uint32_t		 ct_len;
+};
+
 /* IMSG_JWKS_UPDATE header; the serialized JWKS follows */
 struct jwks_update {
 	uint64_t		 ju_generation;
@@ -341,6 +349,16 @@ void	 config_setglobal(struct privsep *, enum privsep_procid,
 json_t	*config_getglobal(struct imsg *);
 void	 config_settls(struct privsep *, uint32_t, uint32_t,
 	    const uint8_t *, size_t);
+struct config_templates {
+	struct cfg_template	 ct_hdr[CFG_TEMPLATES_MAX];
+	char			*ct_text[CFG_TEMPLATES_MAX];
+	size_t			 ct_n;
+};
+int	 config_loadtemplates(const char *, struct config_templates *,
+	    char *, size_t);
+void	 config_freetemplates(struct config_templates *);
+void	 config_settemplates(struct privsep *,
+	    const struct config_templates *);
 
 /* signer.c */
 void	 signer(struct privsep *, struct privsep_proc *);
@@ -357,6 +375,7 @@ struct http_request;
 void	 oidc_init(struct privsep *);
 void	 oidc_configure(const json_t *);
 void	 oidc_jwks(const char *, size_t);
+int	 oidc_template(const char *, const char *, size_t);
 int	 oidc_handle(struct http_conn *, struct http_request *,
 	    const char *);
 int	 oidc_dispatch(struct privsep_proc *, struct imsg *);
