@@ -579,6 +579,14 @@ oidc_auth(struct http_conn *c, struct http_request *req)
 		return;
 	}
 	memset(&r, 0, sizeof(r));
+	/* Dex's chooser: an unknown connector_id is a page, not a redirect. */
+	cid = http_param(&pp, "connector_id");
+	if (cid != NULL && *cid != '\0' &&
+	    oauth2_connector_find(oe->oe_conf, cid) == NULL) {
+		oidc_error_page(fl, 400, "Connector ID does not match a valid "
+		    "Connector");
+		goto done;
+	}
 	oauth2_authreq_parse(oe->oe_conf, &pp, NULL, &r);
 	switch (r.outcome) {
 	case OAUTH2_AUTHREQ_DISPLAY:
@@ -1018,6 +1026,15 @@ oidc_approval(struct http_conn *c, struct http_request *req)
 			oidc_error_page(fl, 400, "Invalid request.");
 			goto done;
 		}
+		/*
+		 * Dex reads req from the form, which wins over the URL, and
+		 * checks it against the URL's hmac: a different one fails.
+		 */
+		if ((v = http_param(&form, "req")) != NULL &&
+		    strcmp(v, id) != 0) {
+			oidc_error_page(fl, 401, "Unauthorized request.");
+			goto done;
+		}
 		v = http_param(&form, "approval");
 		fl->fl_approve = v != NULL && strcmp(v, "approve") == 0;
 		fl->fl_csrf = xstrdup(http_param(&form, "csrf"));
@@ -1172,7 +1189,6 @@ oidc_sign(struct oidc_flow *fl, uint32_t kind, json_t *claims, oidc_cb cb)
 static void
 oidc_tokens_done(struct oidc_flow *fl)
 {
-	struct http_kv	 h[1];
 	char		*body;
 
 	if (fl->fl_authreq != NULL) {
@@ -1184,9 +1200,8 @@ oidc_tokens_done(struct oidc_flow *fl)
 	    fl->fl_refresh, oe->oe_conf->id_token_ttl);
 	if (body == NULL)
 		fatalx("%s: oauth2_token_response", __func__);
-	h[0].key = "Pragma";
-	h[0].value = "no-cache";
-	oidc_json(fl, 200, body, h, 1);
+	/* Cache-Control: no-store and Pragma: no-cache, as Dex. */
+	oidc_json(fl, 200, body, NULL, 0);
 	freezero(body, strlen(body));
 }
 
