@@ -79,6 +79,7 @@ staticPasswords:
 - email: admin@example.com
   hash: "$OP_HASH"
   username: admin
+  preferredUsername: admin
   userID: 08a8684b-db88-4b73-90a9-3cd1661f5466
   groups:
   - admins
@@ -144,7 +145,7 @@ for v in default memory approval short es256 chooser; do
 		case $v in
 		memory)	OP_STORAGE=memory ;;
 		approval) OP_SKIP=false ;;
-		short)	OP_AUTHREQ=2s OP_IDLE=3s OP_ABSOLUTE=6s ;;
+		short)	OP_AUTHREQ=2s OP_REUSE=0s OP_IDLE=3s OP_ABSOLUTE=6s ;;
 		es256)	OP_ALG=ES256 OP_FRONTENDS=1 OP_LEVEL=info ;;
 		chooser) OP_ALWAYS=true OP_CONNECTORS=$OP_DEAD_OIDC ;;
 		esac

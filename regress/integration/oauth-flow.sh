@@ -178,7 +178,7 @@ stop_daemon "$pid5"
 
 port3=$(free_port)
 iss3=http://127.0.0.1:$port3/dex
-OP_IDLE=3s OP_ABSOLUTE=6s op_config "$scratch/short.yaml" "$port3"
+OP_REUSE=0s OP_IDLE=3s OP_ABSOLUTE=6s op_config "$scratch/short.yaml" "$port3"
 start_daemon "$scratch/short.yaml" "$scratch/log6"
 pid6=$daemon_pid
 if wait_ready "$iss3/healthz/ready"; then
