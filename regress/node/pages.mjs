@@ -24,6 +24,7 @@
 //	users only; CHOOSER_ISSUER: a second connector besides local.
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -118,10 +119,18 @@ try {
 		    '--disable-component-update', '--disable-sync'],
 	});
 	const page = ctx.pages()[0] || await ctx.newPage();
-	// Nothing listens on the client's redirect_uri: answer it here.
-	await page.route(`${REDIRECT}**`, (route) => route.fulfill({
-		status: 200, contentType: 'text/plain', body: 'callback',
-	}));
+	// The client: something must answer on its redirect_uri (a route
+	// handler does not see the hop of a redirect).
+	const rp = createServer((req, res) => {
+		res.writeHead(200, { 'content-type': 'text/plain' });
+		res.end('callback');
+	});
+	await new Promise((resolve, reject) => {
+		rp.once('error', reject);
+		const u = new URL(REDIRECT);
+		rp.listen(Number(u.port), u.hostname, resolve);
+	});
+	rp.unref();
 
 	if (chooserIssuer !== '-')
 		await twoConnectors(page);
