@@ -26,7 +26,8 @@
  *	  [-s scope] host port path (-r tokenfile | -p user:password)
  *
  * tokenfile holds one refresh token per line, at least conns of them.
- * Prints "responses N errors E seconds S rate R p50 X p99 Y" (ms).
+ * Prints "responses N rotated T errors E seconds S rate R p50 X p99 Y"
+ * (latencies in ms; rotated: answers whose refresh token was new).
  * Not part of oidcd: bench/token.sh builds it with cc.
  */
 
@@ -77,7 +78,7 @@ static const char	*user, *pass;
 static int		 epfd;
 static double		*lat;
 static size_t		 nlat;
-static unsigned long	 nresp, nerr;
+static unsigned long	 nresp, nerr, nrot;
 static int		 counting;
 
 static double
@@ -310,6 +311,10 @@ handle(struct conn *c, uint32_t ev, double end)
 				kill_chain(c, "no refresh_token");
 				return;
 			}
+			/* Count the answers that rotated the token. */
+			if (counting && (strlen(c->token) != (size_t)(q - t - 1)
+			    || memcmp(c->token, t + 1, q - t - 1) != 0))
+				nrot++;
 			memcpy(c->token, t + 1, q - t - 1);
 			c->token[q - t - 1] = '\0';
 		}
@@ -444,8 +449,8 @@ main(int argc, char *argv[])
 			break;
 	}
 	qsort(lat, nlat, sizeof(*lat), cmpd);
-	printf("responses %lu errors %lu seconds %.1f rate %.1f p50 %.2f "
-	    "p99 %.2f\n", nresp, nerr, dur, nresp / dur,
+	printf("responses %lu rotated %lu errors %lu seconds %.1f rate %.1f "
+	    "p50 %.2f p99 %.2f\n", nresp, nrot, nerr, dur, nresp / dur,
 	    nlat ? lat[nlat / 2] * 1e3 : 0.0,
 	    nlat ? lat[(size_t)(nlat * 0.99)] * 1e3 : 0.0);
 	for (i = 0; i < k; i++)

@@ -20,7 +20,8 @@
 # under /var/tmp, not tmpfs), pinned to CPU 1; bench/token.c (built here
 # with cc) on CPU 0 holds CONNS keep-alive connections, each running its
 # own refresh_token chain, for DURATION seconds after a second of
-# warm-up.  `openssl speed` on CPU 1 in the same run gives sign/s; each
+# warm-up.  reuseInterval is off, so that every refresh rotates the
+# token: a write committed to disk before each answer.  `openssl speed` on CPU 1 in the same run gives sign/s; each
 # token response costs two signatures (ID token and access token), so
 # the limit is sign/s / 2 and the ratio is tokens/s over that limit.
 # Then the password grant, where bcrypt (cost 10, Dex's minimum) and not
@@ -75,6 +76,9 @@ web:
   http: 127.0.0.1:$PORT
 logger:
   level: $LEVEL
+expiry:
+  refreshTokens:
+    reuseInterval: 0s
 oauth2:
   skipApprovalScreen: true
   passwordConnector: local
@@ -171,6 +175,10 @@ for alg in $ALGS; do
 	    "$(field p50 <"$out/token-$alg-refresh.txt" | tail -n 1)" \
 	    "$(field p99 <"$out/token-$alg-refresh.txt" | tail -n 1)"
 	grep -v '^responses' "$out/token-$alg-refresh.txt" | head -n 5 >&2
+	rot=$(field rotated <"$out/token-$alg-refresh.txt" | tail -n 1)
+	n=$(field responses <"$out/token-$alg-refresh.txt" | tail -n 1)
+	[ "${rot:-0}" = "${n:-0}" ] || echo "token.sh: $alg: only" \
+	    "${rot:-0} of ${n:-0} refreshes rotated the token" >&2
 
 	# shellcheck disable=SC2086
 	$cli "$tmp/token" -c "$CONNS" -d "$DURATION" -w 1 \
