@@ -126,6 +126,25 @@ seed_tokens() {
 	done
 }
 
+# CPU ticks used so far by oidcd and each child, "role ticks" a line.
+cpu_snapshot() {
+	for p in "$1" $(pgrep -P "$1"); do
+		r=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+		    sed -n 's/.* -P \([a-z]*\) .*/\1/p')
+		awk -v r="${r:-parent}" '{ print r, $14 + $15 }' \
+		    "/proc/$p/stat" 2>/dev/null
+	done | awk '{ t[$1] += $2 } END { for (r in t) print r, t[r] }' |
+	    sort
+}
+
+# Share of one CPU each role used between two snapshots over SECONDS.
+cpu_share() {
+	hz=$(getconf CLK_TCK)
+	join "$1" "$2" | awk -v s="$3" -v hz="$hz" '
+	    { printf "%s%s %.0f%%", (NR > 1 ? ", " : ""), $1,
+	    100 * ($3 - $2) / hz / s } END { print "" }'
+}
+
 field() {
 	awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'
 }
@@ -162,10 +181,12 @@ for alg in $ALGS; do
 		continue
 	fi
 
+	cpu_snapshot "$opid" >"$tmp/cpu0"
 	# shellcheck disable=SC2086
 	$cli "$tmp/token" -c "$CONNS" -d "$DURATION" -w 1 \
 	    -u test-app:test-secret -r "$tmp/$alg.tokens" \
 	    127.0.0.1 "$PORT" /dex/token >"$out/token-$alg-refresh.txt" 2>&1
+	cpu_snapshot "$opid" >"$tmp/cpu1"
 	r=$(field rate <"$out/token-$alg-refresh.txt" | tail -n 1)
 	printf '%-6s %-24s %10s %10s %10s %7s %8s %8s\n' "$alg" \
 	    "refresh_token" "${r:-?}" "$sign" \
@@ -175,6 +196,8 @@ for alg in $ALGS; do
 	    "$(field p50 <"$out/token-$alg-refresh.txt" | tail -n 1)" \
 	    "$(field p99 <"$out/token-$alg-refresh.txt" | tail -n 1)"
 	grep -v '^responses' "$out/token-$alg-refresh.txt" | head -n 5 >&2
+	echo "$alg refresh, CPU 1 by role: $(cpu_share "$tmp/cpu0" \
+	    "$tmp/cpu1" $((DURATION + 1)))" >>"$tmp/cpu.txt"
 	rot=$(field rotated <"$out/token-$alg-refresh.txt" | tail -n 1)
 	n=$(field responses <"$out/token-$alg-refresh.txt" | tail -n 1)
 	[ "${rot:-0}" = "${n:-0}" ] || echo "token.sh: $alg: only" \
@@ -198,4 +221,5 @@ for alg in $ALGS; do
 	wait "$opid"
 	opid=""
 done
+[ -f "$tmp/cpu.txt" ] && cat "$tmp/cpu.txt"
 exit $failed
