@@ -97,7 +97,12 @@ export class Agent {
 			method: opts.method || (body ? 'POST' : 'GET'),
 			headers, body, redirect: 'manual',
 		});
-		for (const c of res.headers.getSetCookie()) {
+		// getSetCookie() is Node 19.7 and later.
+		const set = typeof res.headers.getSetCookie === 'function' ?
+		    res.headers.getSetCookie() :
+		    (res.headers.get('set-cookie') || '').split(/,(?=[^ ])/)
+		    .filter((c) => c !== '');
+		for (const c of set) {
 			const [nv] = c.split(';');
 			const i = nv.indexOf('=');
 			if (i > 0)
