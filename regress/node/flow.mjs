@@ -29,6 +29,7 @@
 //					refresh token expiry; reuseInterval
 //					must be off
 //	node flow.mjs approval ISSUER	the approval page on the way
+//	node flow.mjs es256 ISSUER	the code flow signed with ES256
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as client from 'openid-client';
@@ -445,8 +446,29 @@ async function approval() {
 		    'deny: access_denied to the client');
 }
 
+// A daemon signing with ES256: openid-client verifies its ID tokens
+// against the P-256 JWKS, and refresh works.
+async function es256() {
+	const config = await configure('basic');
+	is(config.serverMetadata().id_token_signing_alg_values_supported,
+	    ['ES256'], 'discovery: ES256');
+	const a = await loginAndRedeem(config);
+	if (a === null)
+		return;
+	is(jwtHeader(a.tokens.id_token).alg, 'ES256', 'ID token: ES256');
+	is(a.tokens.claims().at_hash, halfHash(a.tokens.access_token),
+	    'ES256 at_hash (SHA-256)');
+	await sleep(3200);
+	const r = await outcome(client.refreshTokenGrant(config,
+	    a.tokens.refresh_token));
+	ok(r.code === 'ok', 'ES256 refresh, ID token verified',
+	    r.e && `${r.code}: ${r.description}`);
+}
+
 try {
-	if (mode === 'main')
+	if (mode === 'es256')
+		await es256();
+	else if (mode === 'main')
 		await mainFlow();
 	else if (mode === 'refresh')
 		await refreshOnly();
