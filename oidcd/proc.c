@@ -226,7 +226,7 @@ proc_setup_iev(struct privsep *ps, enum privsep_procid id, unsigned int n,
 	iev->proc->p_ps = ps;
 	iev->data = iev;
 	iev->handler = proc_dispatch;
-	iev->events = EV_READ;
+	iev->events = EV_READ | EV_PERSIST;
 	if ((iev->ev = event_new(ps->ps_evbase, fd, iev->events,
 	    iev->handler, iev)) == NULL)
 		fatal("%s: event_new", __func__);
@@ -432,13 +432,18 @@ proc_run(struct privsep *ps, struct privsep_proc *p,
 void
 imsg_event_add(struct imsgev *iev)
 {
-	short	 events = EV_READ;
+	short	 events = EV_READ | EV_PERSIST;
 
 	if (iev->ibuf.fd == -1)
 		return;
 	if (imsgbuf_queuelen(&iev->ibuf) > 0)
 		events |= EV_WRITE;
-	/* One-shot events, re-armed after every dispatch (as libutil's). */
+	/*
+	 * Persistent events, re-armed only when the wish to write
+	 * changes: a busy pipe then costs no epoll_ctl per message.
+	 */
+	if (events == iev->events && event_pending(iev->ev, EV_READ, NULL))
+		return;
 	iev->events = events;
 	event_del(iev->ev);
 	event_assign(iev->ev, event_get_base(iev->ev), iev->ibuf.fd,
