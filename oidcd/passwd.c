@@ -82,6 +82,7 @@ struct passwd_rl {
 	size_t			 rl_size;
 	size_t			 rl_count;
 	struct rl_entry		*rl_free;
+	size_t			 rl_fresh;	/* entries never used yet */
 	struct rl_entry		*rl_buckets[PASSWD_RL_BUCKETS];
 	struct rl_lru		 rl_lru;	/* most recent first */
 	/*
@@ -519,7 +520,6 @@ struct passwd_rl *
 passwd_rl_new(size_t size)
 {
 	struct passwd_rl	*rl;
-	size_t			 i;
 
 	if (size == 0 || size > PASSWD_RL_ENTRIES)
 		size = PASSWD_RL_ENTRIES;
@@ -530,11 +530,12 @@ passwd_rl_new(size_t size)
 		free(rl);
 		return (NULL);
 	}
+	/*
+	 * Entries are handed out in order as they are first needed, so
+	 * that an idle connector does not touch (and keep resident) the
+	 * whole table.
+	 */
 	rl->rl_size = size;
-	for (i = 0; i < size; i++) {
-		rl->rl_entries[i].re_next = rl->rl_free;
-		rl->rl_free = &rl->rl_entries[i];
-	}
 	TAILQ_INIT(&rl->rl_lru);
 	arc4random_buf(rl->rl_secret, sizeof(rl->rl_secret));
 	return (rl);
@@ -626,10 +627,14 @@ rl_lookup(struct passwd_rl *rl, const uint8_t *key, int create,
 	if (e == NULL) {
 		if (!create)
 			return (NULL);
-		if (rl->rl_free == NULL)
-			rl_remove(rl, TAILQ_LAST(&rl->rl_lru, rl_lru));
-		e = rl->rl_free;
-		rl->rl_free = e->re_next;
+		if (rl->rl_free == NULL && rl->rl_fresh < rl->rl_size)
+			e = &rl->rl_entries[rl->rl_fresh++];
+		else {
+			if (rl->rl_free == NULL)
+				rl_remove(rl, TAILQ_LAST(&rl->rl_lru, rl_lru));
+			e = rl->rl_free;
+			rl->rl_free = e->re_next;
+		}
 		memset(e, 0, sizeof(*e));
 		memcpy(e->re_key, key, RL_KEY_LEN);
 		e->re_next = rl->rl_buckets[b];

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -574,6 +575,12 @@ proc_dispatch(int fd, short event, void *arg)
 			break;
 
 		if (p->p_cb != NULL && (*p->p_cb)(fd, p, &imsg) == 0) {
+			/*
+			 * Configured: give back what parsing the config
+			 * freed, since a daemon mostly sits idle.
+			 */
+			if (imsg_get_type(&imsg) == IMSG_CTL_START)
+				(void)malloc_trim(0);
 			imsg_free(&imsg);
 			continue;
 		}
