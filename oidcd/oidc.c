@@ -1205,18 +1205,30 @@ oidc_tokens_done(struct oidc_flow *fl)
 	freezero(body, strlen(body));
 }
 
+/* Keep a signed token, or answer the flow when the signer refused. */
+static int
+oidc_take_jws(struct oidc_flow *fl, uint32_t type, const char *jws,
+    size_t len, char **dst)
+{
+	if (type != IMSG_SIGN_RESULT) {
+		if (fl->fl_authreq != NULL)
+			oidc_error_page(fl, 500, "Could not sign the token.");
+		else
+			oidc_json_error(fl, 500, "server_error",
+			    "Could not sign the token.");
+		return (-1);
+	}
+	if ((*dst = strndup(jws, len)) == NULL)
+		fatal("%s: strndup", __func__);
+	return (0);
+}
+
 static void
 oidc_signed_id(struct oidc_flow *fl, uint32_t type, json_t *reply,
     const char *jws, size_t len)
 {
-	if (type != IMSG_SIGN_RESULT) {
-		oidc_json_error(fl, 500, "server_error", "Could not sign the "
-		    "token.");
-		return;
-	}
-	if ((fl->fl_idtoken = strndup(jws, len)) == NULL)
-		fatal("%s: strndup", __func__);
-	oidc_tokens_done(fl);
+	if (oidc_take_jws(fl, type, jws, len, &fl->fl_idtoken) == 0)
+		oidc_tokens_done(fl);
 }
 
 static void
@@ -1239,13 +1251,8 @@ static void
 oidc_signed_access(struct oidc_flow *fl, uint32_t type, json_t *reply,
     const char *jws, size_t len)
 {
-	if (type != IMSG_SIGN_RESULT) {
-		oidc_json_error(fl, 500, "server_error", "Could not sign the "
-		    "token.");
+	if (oidc_take_jws(fl, type, jws, len, &fl->fl_access) == -1)
 		return;
-	}
-	if ((fl->fl_access = strndup(jws, len)) == NULL)
-		fatal("%s: strndup", __func__);
 	if (fl->fl_authreq != NULL && !oidc_has_rt(fl->fl_authreq, "id_token"))
 		oidc_tokens_done(fl);
 	else
