@@ -365,6 +365,21 @@ go_json_string(struct sbuf *sb, const char *s)
 
 	sb_add(sb, "\"", 1);
 	while (n > 0) {
+		/*
+		 * Tokens are long runs of printable ASCII that need no
+		 * escaping: copy a whole run at once rather than a byte at
+		 * a time, which showed in the token endpoint's profile.
+		 */
+		for (l = 0; l < n && p[l] >= 0x20 && p[l] < 0x7f &&
+		    p[l] != '"' && p[l] != '\\' && p[l] != '<' &&
+		    p[l] != '>' && p[l] != '&'; l++)
+			;
+		if (l > 0) {
+			sb_add(sb, (const char *)p, l);
+			p += l;
+			n -= l;
+			continue;
+		}
 		if ((l = utf8_next(p, n, &cp)) == 0) {
 			sb_adds(sb, "\\ufffd");
 			p++;
