@@ -43,6 +43,8 @@
 
 #define DB_META_SCHEMA	"schema"
 #define DB_META_ISSUER	"issuer"
+/* First guess at a record's JSON size; grows to the largest seen. */
+#define DB_RECORD_HINT	1024
 
 struct db_kindinfo {
 	int		 ki_tag;
@@ -241,6 +243,7 @@ db_record_encode(uint8_t type, uint16_t flags, json_t *obj, uint8_t **bufp,
 	size_t		 jlen, n;
 	uint64_t	 exp;
 	const size_t	 jflags = JSON_COMPACT | JSON_SORT_KEYS;
+	static size_t	 hint = DB_RECORD_HINT;
 
 	*bufp = NULL;
 	*lenp = 0;
@@ -254,23 +257,39 @@ db_record_encode(uint8_t type, uint16_t flags, json_t *obj, uint8_t **bufp,
 	else
 		flags &= ~DB_RECF_EXP;
 
-	if ((jlen = json_dumpb(obj, NULL, 0, jflags)) == 0)
-		return (DB_EINVAL);
-	if (jlen > DB_RECORD_JSON_MAX)
-		return (DB_EINVAL);
-	if ((buf = malloc(DB_RECHDR_LEN + jlen)) == NULL) {
+	/*
+	 * Dump once into a buffer of the size the last record needed;
+	 * only a record larger than that is dumped a second time.  Two
+	 * dumps of every record (one to size it) showed in the token
+	 * endpoint's profile.
+	 */
+	if ((buf = malloc(DB_RECHDR_LEN + hint)) == NULL) {
 		log_warn("%s: malloc", __func__);
 		return (DB_ERR);
+	}
+	jlen = json_dumpb(obj, (char *)buf + DB_RECHDR_LEN, hint, jflags);
+	if (jlen == 0 || jlen > DB_RECORD_JSON_MAX) {
+		free(buf);
+		return (DB_EINVAL);
+	}
+	if (jlen > hint) {
+		free(buf);
+		hint = jlen;
+		if ((buf = malloc(DB_RECHDR_LEN + jlen)) == NULL) {
+			log_warn("%s: malloc", __func__);
+			return (DB_ERR);
+		}
+		n = json_dumpb(obj, (char *)buf + DB_RECHDR_LEN, jlen,
+		    jflags);
+		if (n != jlen) {
+			free(buf);
+			return (DB_EINVAL);
+		}
 	}
 	buf[0] = type;
 	buf[1] = DB_RECORD_VERSION;
 	put_be16(buf + 2, flags);
 	put_be32(buf + 4, 0);
-	n = json_dumpb(obj, (char *)buf + DB_RECHDR_LEN, jlen, jflags);
-	if (n != jlen) {
-		free(buf);
-		return (DB_EINVAL);
-	}
 	*bufp = buf;
 	*lenp = DB_RECHDR_LEN + jlen;
 	return (DB_OK);
