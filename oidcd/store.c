@@ -1315,16 +1315,22 @@ grant_scoped(json_t *grant, json_t *scopes)
 	json_t	*g, *e;
 	size_t	 i;
 
-	if ((g = json_deep_copy(grant)) == NULL)
-		fatalx("%s: json_deep_copy", __func__);
+	/*
+	 * Nothing changes the grant inside a family record once it is
+	 * read, so the reply may share it; a narrowed grant differs only
+	 * in its top-level "scopes", so a shallow copy does.  (A deep copy
+	 * of every grant showed in the token endpoint's profile.)
+	 */
+	if (grant == NULL)
+		fatalx("%s: no grant", __func__);
 	if (scopes == NULL || json_array_size(scopes) == 0)
-		return (g);
+		return (json_incref(grant));
 	json_array_foreach(scopes, i, e)
 		if (!strs_contain(json_object_get(grant, "scopes"),
-		    json_string_value(e))) {
-			json_decref(g);
+		    json_string_value(e)))
 			return (NULL);
-		}
+	if ((g = json_copy(grant)) == NULL)
+		fatalx("%s: json_copy", __func__);
 	set_new(g, "scopes", json_deep_copy(scopes));
 	return (g);
 }
