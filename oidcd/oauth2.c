@@ -45,6 +45,8 @@
 
 #define SCOPE_OPENID		"openid"
 #define SCOPE_AUDIENCE		"audience:server:client_id:"
+/* A token response's bytes besides the tokens, with room to spare. */
+#define OAUTH2_TOKEN_RESPONSE_FIXED	128
 
 /* A growable string; on overflow of its limit it fails for good. */
 struct sbuf {
@@ -56,6 +58,7 @@ struct sbuf {
 };
 
 static void	 sb_init(struct sbuf *, size_t);
+static void	 sb_reserve(struct sbuf *, size_t);
 static void	 sb_add(struct sbuf *, const char *, size_t);
 static void	 sb_adds(struct sbuf *, const char *);
 static char	*sb_finish(struct sbuf *);
@@ -65,6 +68,22 @@ sb_init(struct sbuf *sb, size_t max)
 {
 	memset(sb, 0, sizeof(*sb));
 	sb->max = max;
+}
+
+/* Room for n more bytes at once, when the caller can tell. */
+static void
+sb_reserve(struct sbuf *sb, size_t n)
+{
+	char	*ns;
+
+	if (sb->failed || n > sb->max || sb->len + n + 1 <= sb->cap)
+		return;
+	if ((ns = realloc(sb->s, sb->len + n + 1)) == NULL) {
+		sb->failed = 1;
+		return;
+	}
+	sb->s = ns;
+	sb->cap = sb->len + n + 1;
 }
 
 static void
@@ -350,6 +369,24 @@ oauth2_error_status(enum oauth2_error e)
 }
 
 /*
+ * Bytes that go_json_string copies as they are: printable ASCII but
+ * for the quote, the backslash and Go's HTML escapes.
+ */
+#define JP8(x)	x, x, x, x, x, x, x, x
+static const unsigned char json_plain[256] = {
+	JP8(0), JP8(0), JP8(0), JP8(0),			/* 0x00-0x1f */
+	1, 1, 0, 1, 1, 1, 0, 1,				/*  !"#$%&' */
+	JP8(1), JP8(1),					/* ( - 7 */
+	1, 1, 1, 1, 0, 1, 0, 1,				/* 89:;<=>? */
+	JP8(1), JP8(1), JP8(1),				/* @ - W */
+	1, 1, 1, 1, 0, 1, 1, 1,				/* XYZ[\]^_ */
+	JP8(1), JP8(1), JP8(1),				/* ` - w */
+	1, 1, 1, 1, 1, 1, 1, 0,				/* xyz{|}~ DEL */
+	/* 0x80-0xff: zero, UTF-8 goes the long way */
+};
+#undef JP8
+
+/*
  * A JSON string as Go's encoding/json writes it, so that bodies match
  * Dex's to the byte: <, > and & as \u003c.., U+2028 and U+2029
  * escaped, invalid UTF-8 as U+FFFD.
@@ -370,9 +407,7 @@ go_json_string(struct sbuf *sb, const char *s)
 		 * escaping: copy a whole run at once rather than a byte at
 		 * a time, which showed in the token endpoint's profile.
 		 */
-		for (l = 0; l < n && p[l] >= 0x20 && p[l] < 0x7f &&
-		    p[l] != '"' && p[l] != '\\' && p[l] != '<' &&
-		    p[l] != '>' && p[l] != '&'; l++)
+		for (l = 0; l < n && json_plain[p[l]]; l++)
 			;
 		if (l > 0) {
 			sb_add(sb, (const char *)p, l);
@@ -449,6 +484,11 @@ oauth2_token_response(const char *access_token, const char *id_token,
 	char		 num[32];
 
 	sb_init(&sb, OAUTH2_URL_MAX);
+	/* Tokens need no escaping as a rule: one allocation then. */
+	sb_reserve(&sb, OAUTH2_TOKEN_RESPONSE_FIXED +
+	    (access_token != NULL ? strlen(access_token) : 0) +
+	    (id_token != NULL ? strlen(id_token) : 0) +
+	    (refresh_token != NULL ? strlen(refresh_token) : 0));
 	sb_adds(&sb, "{\"access_token\":");
 	go_json_string(&sb, access_token != NULL ? access_token : "");
 	sb_adds(&sb, ",\"token_type\":\"bearer\"");
