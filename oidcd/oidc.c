@@ -1325,8 +1325,12 @@ oidc_conn_refreshed(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		    "error_description"));
 		return;
 	}
-	/* Claims follow the user; the user id does not change (Dex). */
-	identity = json_deep_copy(json_object_get(reply, "identity"));
+	/*
+	 * Claims follow the user; the user id does not change (Dex).  The
+	 * reply is freed once this returns and nothing else holds it, so
+	 * the identity is taken by reference, not copied.
+	 */
+	identity = json_incref(json_object_get(reply, "identity"));
 	if (identity != NULL) {
 		json_object_set(identity, "userId", json_object_get(
 		    json_object_get(fl->fl_grant, "identity"), "userId"));
@@ -1343,7 +1347,8 @@ oidc_rotated(struct oidc_flow *fl, uint32_t type, json_t *reply,
 
 	if (!oidc_reply_ok(fl, reply, 1))
 		return;
-	fl->fl_grant = json_deep_copy(json_object_get(reply, "grant"));
+	/* Taken, not copied: the reply is freed after this returns. */
+	fl->fl_grant = json_incref(json_object_get(reply, "grant"));
 	if (fl->fl_grant == NULL) {
 		oidc_json_error(fl, 500, "server_error", NULL);
 		return;
