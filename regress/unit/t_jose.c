@@ -387,6 +387,47 @@ t_kid(void)
 }
 
 /* Sign with alg and a fresh key, then verify. */
+/*
+ * jose_jws_sign() keeps a signing context per (key, alg): signing
+ * with one key under RS256, PS256, RS256 again, and alternating two
+ * keys, must give tokens that verify with the right alg and key only.
+ */
+static void
+t_sign_cache(void)
+{
+	static const enum jose_alg algs[] = { JOSE_ALG_RS256,
+	    JOSE_ALG_PS256, JOSE_ALG_RS256, JOSE_ALG_PS384, JOSE_ALG_RS512 };
+	EVP_PKEY	*k2;
+	struct jose_jws	 j;
+	char		*t;
+	size_t		 i;
+	int		 good = 0, wrong = 0, n = 0;
+
+	k2 = jose_key_generate(JOSE_ALG_RS256);
+	for (i = 0; i < 2 * sizeof(algs) / sizeof(algs[0]); i++) {
+		EVP_PKEY *k = i % 2 ? k2 : rsa_key, *other = i % 2 ? rsa_key :
+		    k2;
+		enum jose_alg alg = algs[i % (sizeof(algs) / sizeof(algs[0]))];
+
+		t = jose_jws_sign(k, alg, "kid", PAYLOAD, strlen(PAYLOAD));
+		n++;
+		memset(&j, 0, sizeof(j));
+		if (t != NULL && jose_jws_parse(t, strlen(t), &j) == 0) {
+			if (j.alg == alg && jose_jws_verify(&j, k, alg) == 0)
+				good++;
+			if (jose_jws_verify(&j, other, alg) == 0)
+				wrong++;
+		}
+		jose_jws_free(&j);
+		free(t);
+	}
+	is_int(good, n, "cached signing: every token verifies with its key "
+	    "and alg");
+	is_int(wrong, 0, "cached signing: no token verifies with the other "
+	    "key");
+	EVP_PKEY_free(k2);
+}
+
 static void
 t_roundtrip(enum jose_alg alg)
 {
@@ -1444,6 +1485,7 @@ main(void)
 	t_alg();
 	t_kid();
 	t_sign();
+	t_sign_cache();
 	t_tamper();
 	t_parse();
 	t_jwk();
