@@ -589,8 +589,11 @@ frontend_conn(uint32_t id)
 	return (c);
 }
 
-/* CORS as Dex's gorilla handler does it, for the routes that have it. */
-static size_t
+/*
+ * CORS as Dex's gorilla handler does it, for the routes that have it:
+ * adds at most two headers to h[n..].
+ */
+size_t
 frontend_cors(struct http_request *req, struct http_kv *h, size_t n)
 {
 	const char	*origin;

@@ -210,11 +210,20 @@ oidc_respond(struct oidc_flow *fl, int status, const char *ctype,
 	oidc_done(fl);
 }
 
+/* JSON answers are for /token, /userinfo and introspection: with CORS. */
 static void
 oidc_json(struct oidc_flow *fl, int status, const char *body,
     struct http_kv *h, size_t nh)
 {
-	oidc_respond(fl, status, "application/json", h, nh, body,
+	struct http_conn	*c;
+	struct http_kv		 hh[4];
+	size_t			 i, n = 0;
+
+	for (i = 0; i < nh && n < 2; i++)
+		hh[n++] = h[i];
+	if ((c = oidc_conn(fl)) != NULL)
+		n = frontend_cors(http_conn_request(c), hh, n);
+	oidc_respond(fl, status, "application/json", hh, n, body,
 	    strlen(body), HTTP_RESP_NOSTORE);
 }
 

@@ -367,11 +367,13 @@ void	 signer(struct privsep *, struct privsep_proc *);
 void	 storage(struct privsep *, struct privsep_proc *);
 
 /* frontend.c */
+struct http_request;
 void	 frontend(struct privsep *, struct privsep_proc *);
 struct http_conn *frontend_conn(uint32_t);
+struct http_kv;
+size_t	 frontend_cors(struct http_request *, struct http_kv *, size_t);
 
 /* oidc.c */
-struct http_request;
 void	 oidc_init(struct privsep *);
 void	 oidc_configure(const json_t *);
 void	 oidc_jwks(const char *, size_t);

@@ -100,6 +100,11 @@ fi
 curl -s -D "$scratch/ch3" -o /dev/null -X OPTIONS -H 'Origin: https://app.example.com' \
     -H 'Access-Control-Request-Method: GET' "$iss/.well-known/openid-configuration"
 check "CORS preflight names the allowed headers" grep -qi '^access-control-allow-headers: Authorization' "$scratch/ch3"
+curl -s -D "$scratch/ch4" -o /dev/null -H 'Origin: https://app.example.com' \
+    -d grant_type=refresh_token -d refresh_token=x -u test-app:wrong "$iss/token"
+check "CORS on /token answers too" grep -qi '^access-control-allow-origin: https://app.example.com' "$scratch/ch4"
+curl -s -D "$scratch/ch5" -o /dev/null -H 'Origin: https://app.example.com' "$iss/userinfo"
+check "CORS on /userinfo answers too" grep -qi '^access-control-allow-origin: https://app.example.com' "$scratch/ch5"
 
 # oidcctl
 "$OIDCCTL" -s "$sock" show status >"$scratch/status" 2>&1
