@@ -66,20 +66,7 @@ log_on_failure() {
 
 if ! command -v node >/dev/null 2>&1; then
 	not_ok "node not found"
-	port4=$(free_port)
-iss4=http://127.0.0.1:$port4/dex
-OP_ALG=ES256 op_config "$scratch/es256.yaml" "$port4"
-start_daemon "$scratch/es256.yaml" "$scratch/log7"
-pid7=$daemon_pid
-if wait_ready "$iss4/healthz/ready"; then
-	run_node es256 es256 "$iss4"
-else
-	not_ok "ES256 daemon ready"
-fi
-log_on_failure "$scratch/log7"
-stop_daemon "$pid7"
-
-done_testing
+	done_testing
 	exit 1
 fi
 if [ ! -d "$nodedir/node_modules/openid-client" ]; then
@@ -89,20 +76,7 @@ if [ ! -d "$nodedir/node_modules/openid-client" ]; then
 	else
 		tail -n 20 "$scratch/npm.log" | sed 's/^/# /'
 		not_ok "npm ci in regress/node"
-		port4=$(free_port)
-iss4=http://127.0.0.1:$port4/dex
-OP_ALG=ES256 op_config "$scratch/es256.yaml" "$port4"
-start_daemon "$scratch/es256.yaml" "$scratch/log7"
-pid7=$daemon_pid
-if wait_ready "$iss4/healthz/ready"; then
-	run_node es256 es256 "$iss4"
-else
-	not_ok "ES256 daemon ready"
-fi
-log_on_failure "$scratch/log7"
-stop_daemon "$pid7"
-
-done_testing
+		done_testing
 		exit 1
 	fi
 fi
@@ -119,20 +93,7 @@ if wait_ready "$iss/healthz/ready"; then
 else
 	not_ok "daemon ready"
 	tail -n 20 "$scratch/log1" | sed 's/^/# /'
-	port4=$(free_port)
-iss4=http://127.0.0.1:$port4/dex
-OP_ALG=ES256 op_config "$scratch/es256.yaml" "$port4"
-start_daemon "$scratch/es256.yaml" "$scratch/log7"
-pid7=$daemon_pid
-if wait_ready "$iss4/healthz/ready"; then
-	run_node es256 es256 "$iss4"
-else
-	not_ok "ES256 daemon ready"
-fi
-log_on_failure "$scratch/log7"
-stop_daemon "$pid7"
-
-done_testing
+	done_testing
 	exit 1
 fi
 
