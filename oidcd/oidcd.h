@@ -135,7 +135,9 @@ enum imsg_type {
  *   authreq: {"id" (22 chars, base64url of 16 random bytes),
  *       "clientId", "redirectUri", "scopes" [..], "responseTypes" [..],
  *       "state", "nonce", "codeChallenge", "codeChallengeMethod",
- *       "connectorId", "forceApproval" (bool), "expiry" (unix s),
+ *       "connectorId", "connectorData" (the connector's sealed login
+ *       state: upstream nonce and PKCE verifier), "forceApproval" (bool),
+ *       "expiry" (unix s),
  *       "hmacKey" (base64url, 32 bytes, made by the frontend),
  *       and once logged in "loggedIn" (bool), "identity", "authTime"}
  *   grant (what a code or a refresh token stands for): {"clientId",
@@ -165,7 +167,14 @@ enum imsg_type {
  *                             with Dex's rotation rules (reuseInterval,
  *                             validIfNotUsedFor, absoluteLifetime,
  *                             disableRotation); reuse of a rotated-out
- *                             token revokes the whole family.
+ *                             token revokes the whole family.  With
+ *                             "check": true nothing is written: the reply
+ *                             is {"grant", "reused"}, the first half of
+ *                             an upstream refresh.  With "identity" (what
+ *                             the upstream said this time, its refresh
+ *                             token sealed in connectorData) the family's
+ *                             identity is replaced in the same txn; the
+ *                             userId and connectorId must not change.
  *   IMSG_STORE_INTROSPECT     {"refreshToken"} -> {"active" (bool),
  *                             "grant", "exp", "iat"}
  *

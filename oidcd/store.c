@@ -135,6 +135,7 @@ static const struct field authreq_fields[] = {
 	{ "codeChallenge",	F_STR, STORE_CHALLENGE_MAX, 0, 0 },
 	{ "codeChallengeMethod", F_METHOD, 0, 0, 0 },
 	{ "connectorId",	F_STR, STORE_NAME_MAX, 0, 0 },
+	{ "connectorData",	F_STR, STORE_CONNDATA_MAX, 0, 0 },
 	{ "forceApproval",	F_BOOL, 0, 0, 0 },
 	{ "expiry",		F_TIME, 0, 0, F_REQ },
 	{ "hmacKey",		F_B64, STORE_HMACKEY_LEN, 0, F_REQ },
@@ -178,6 +179,8 @@ static const struct field rotate_fields[] = {
 	{ "refreshToken",	F_B64, STORE_TOKEN_LEN, 0, F_REQ },
 	{ "clientId",		F_STR, STORE_NAME_MAX, 0, F_REQ | F_NONEMPTY },
 	{ "scopes",		F_STRS, STORE_SCOPES_MAX, STORE_SCOPE_MAX, 0 },
+	{ "check",		F_BOOL, 0, 0, 0 },
+	{ "identity",		F_IDENTITY, 0, 0, 0 },
 	{ NULL }
 };
 
@@ -1335,6 +1338,28 @@ grant_scoped(json_t *grant, json_t *scopes)
 	return (g);
 }
 
+/*
+ * The claims an upstream refresh brought (and the upstream's new refresh
+ * token, sealed, in connectorData) replace the family's identity, which
+ * is written with the rotation.  The user must stay the same user.
+ */
+static int
+grant_reidentify(json_t *grant, json_t *identity, json_t **reply)
+{
+	json_t	*old = json_object_get(grant, "identity");
+
+	if (strcmp(str(old, "userId"), str(identity, "userId")) != 0 ||
+	    strcmp(str(old, "connectorId"), str(identity, "connectorId")) !=
+	    0) {
+		*reply = store_error(ERR_GRANT, "The upstream identity of "
+		    "this refresh token has changed.");
+		return (DB_OK);
+	}
+	if (json_object_set(grant, "identity", identity) == -1)
+		return (DB_ERR);
+	return (DB_OK);
+}
+
 /* Rotate: the token just rotated out keeps a record for reuse checks. */
 static int
 family_rotate(struct db_txn *t, const struct store_policy *sp,
@@ -1396,7 +1421,7 @@ store_refresh_rotate(struct db_txn *t, const struct store_policy *sp,
 	char		 hash[STORE_HASH_LEN + 1], h[STORE_HASH_LEN + 1];
 	const char	*presented = str(req, "refreshToken");
 	char		*token = NULL;
-	json_t		*fam, *grant = NULL;
+	json_t		*fam, *grant = NULL, *identity;
 	int		 iscur, isobs, inwin, reused = 0, rc;
 
 	*reply = NULL;
@@ -1427,6 +1452,29 @@ store_refresh_rotate(struct db_txn *t, const struct store_policy *sp,
 		*reply = store_error(ERR_GRANT, TXT_RTEXPIRED);
 		goto done;
 	}
+	if (json_is_true(json_object_get(req, "check"))) {
+		/*
+		 * The first half of an upstream refresh: the token is
+		 * good, here is what it stands for; nothing is written,
+		 * so a failure upstream leaves the token as it was.
+		 */
+		if ((grant = grant_scoped(json_object_get(fam, "grant"),
+		    json_object_get(req, "scopes"))) == NULL) {
+			*reply = store_error(ERR_REQUEST, TXT_SCOPES);
+			goto done;
+		}
+		*reply = reply_ok();
+		set_new(*reply, "grant", grant);
+		set_new(*reply, "reused", json_boolean(inwin));
+		grant = NULL;
+		goto done;
+	}
+	if ((identity = json_object_get(req, "identity")) != NULL && !inwin &&
+	    (rc = grant_reidentify(json_object_get(fam, "grant"), identity,
+	    reply)) != DB_OK)
+		goto done;
+	if (*reply != NULL)
+		goto done;
 	if ((grant = grant_scoped(json_object_get(fam, "grant"),
 	    json_object_get(req, "scopes"))) == NULL) {
 		*reply = store_error(ERR_REQUEST, TXT_SCOPES);

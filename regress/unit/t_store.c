@@ -580,6 +580,60 @@ test_rotate(void)
 	    "AAAAA", T0), "unknown token inactive");
 }
 
+/*
+ * An upstream refresh: "check" says what the token stands for without
+ * writing, and the rotation that follows stores the new identity.
+ */
+static void
+test_reidentify(void)
+{
+	json_t	*r, *id;
+	char	*t1, *t2;
+
+	policy(0, 0, 0, 0);
+	t1 = issue(T0, "carol", "app");
+	r = run(IMSG_STORE_REFRESH_ROTATE, T0 + 5, "{\"refreshToken\":\"%s\","
+	    "\"clientId\":\"app\",\"check\":true}", t1);
+	ok(is_ok(r) && json_object_get(r, "refreshToken") == NULL &&
+	    json_is_false(json_object_get(r, "reused")) &&
+	    strcmp(rstr(json_object_get(json_object_get(r, "grant"),
+	    "identity"), "userId"), "carol") == 0,
+	    "check: the grant, no new token");
+	json_decref(r);
+	ok(active(t1, T0 + 6), "check left the token current");
+	want_err(run(IMSG_STORE_REFRESH_ROTATE, T0 + 6, "{\"refreshToken\":"
+	    "\"%s\",\"clientId\":\"other\",\"check\":true}", t1),
+	    "invalid_grant", "Refresh token is invalid or has already been "
+	    "claimed by another client.", "check: another client's token");
+
+	r = run(IMSG_STORE_REFRESH_ROTATE, T0 + 7, "{\"refreshToken\":\"%s\","
+	    "\"clientId\":\"app\",\"identity\":{\"userId\":\"carol\","
+	    "\"email\":\"new@x\",\"groups\":[\"g1\"],\"connectorId\":"
+	    "\"local\",\"connectorData\":\"sealed-2\"}}", t1);
+	ok(is_ok(r), "rotate with a new identity");
+	t2 = strdup(is_ok(r) ? rstr(r, "refreshToken") : "");
+	id = json_object_get(json_object_get(r, "grant"), "identity");
+	ok(strcmp(rstr(id, "email"), "new@x") == 0 &&
+	    strcmp(rstr(id, "connectorData"), "sealed-2") == 0,
+	    "the reply carries the new identity");
+	json_decref(r);
+	r = run(IMSG_STORE_REFRESH_ROTATE, T0 + 8, "{\"refreshToken\":\"%s\","
+	    "\"clientId\":\"app\",\"check\":true}", t2);
+	id = json_object_get(json_object_get(r, "grant"), "identity");
+	ok(is_ok(r) && strcmp(rstr(id, "email"), "new@x") == 0 &&
+	    strcmp(rstr(id, "connectorData"), "sealed-2") == 0,
+	    "the new identity is stored with the family");
+	json_decref(r);
+	want_err(run(IMSG_STORE_REFRESH_ROTATE, T0 + 9, "{\"refreshToken\":"
+	    "\"%s\",\"clientId\":\"app\",\"identity\":{\"userId\":"
+	    "\"mallory\",\"connectorId\":\"local\"}}", t2), "invalid_grant",
+	    "The upstream identity of this refresh token has changed.",
+	    "another user id is refused");
+	ok(active(t2, T0 + 10), "and the token stays current");
+	free(t1);
+	free(t2);
+}
+
 static void
 test_introspect(void)
 {
@@ -908,6 +962,7 @@ main(void)
 	test_redeem();
 	test_pkce();
 	test_rotate();
+	test_reidentify();
 	test_introspect();
 	test_sessions();
 	test_batch();
