@@ -168,9 +168,12 @@ enum imsg_type {
  *                             validIfNotUsedFor, absoluteLifetime,
  *                             disableRotation); reuse of a rotated-out
  *                             token revokes the whole family.  With
- *                             "check": true nothing is written: the reply
- *                             is {"grant", "reused"}, the first half of
- *                             an upstream refresh.  With "identity" (what
+ *                             "upstreamFirst": true and a token of an
+ *                             upstream connector (not "local") outside
+ *                             reuseInterval, nothing is written: the
+ *                             reply is {"grant", "upstream": true}, the
+ *                             first half of a refresh that asks the
+ *                             upstream first.  With "identity" (what
  *                             the upstream said this time, its refresh
  *                             token sealed in connectorData) the family's
  *                             identity is replaced in the same txn; the

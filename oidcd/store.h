@@ -63,6 +63,7 @@
 #define STORE_VERIFIER_MAX	256
 #define STORE_CONNDATA_MAX	8192	/* sealed upstream data */
 #define STORE_TIME_MAX		((int64_t)1 << 40)	/* seconds */
+#define STORE_LOCAL_CONNECTOR	"local"	/* the password database */
 #define STORE_BATCH_MAX		256	/* requests in one write txn */
 
 /* Lifetimes (seconds). */

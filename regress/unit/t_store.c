@@ -182,7 +182,8 @@ redeem(const char *code, uint64_t now, const char *client,
 
 /* A new family for user/client through the password grant path. */
 static char *
-issue(uint64_t now, const char *user, const char *client)
+issue_conn(uint64_t now, const char *user, const char *client,
+    const char *conn)
 {
 	json_t	*r;
 	char	*tok;
@@ -190,12 +191,18 @@ issue(uint64_t now, const char *user, const char *client)
 	r = run(IMSG_STORE_REFRESH_ISSUE, now, "{\"grant\":{\"clientId\":"
 	    "\"%s\",\"scopes\":[\"openid\",\"email\",\"offline_access\"],"
 	    "\"identity\":{\"userId\":\"%s\",\"email\":\"%s@x\","
-	    "\"connectorId\":\"local\"},\"connectorId\":\"local\","
-	    "\"authTime\":%llu}}", client, user, user,
+	    "\"connectorId\":\"%s\"},\"connectorId\":\"%s\","
+	    "\"authTime\":%llu}}", client, user, user, conn, conn,
 	    (unsigned long long)now);
 	tok = strdup(rstr(r, "refreshToken"));
 	json_decref(r);
 	return (tok);
+}
+
+static char *
+issue(uint64_t now, const char *user, const char *client)
+{
+	return (issue_conn(now, user, client, "local"));
 }
 
 static json_t *
@@ -591,25 +598,34 @@ test_reidentify(void)
 	char	*t1, *t2;
 
 	policy(0, 0, 0, 0);
-	t1 = issue(T0, "carol", "app");
+	t1 = issue(T0, "erin", "app");
 	r = run(IMSG_STORE_REFRESH_ROTATE, T0 + 5, "{\"refreshToken\":\"%s\","
-	    "\"clientId\":\"app\",\"check\":true}", t1);
+	    "\"clientId\":\"app\",\"upstreamFirst\":true}", t1);
+	ok(is_ok(r) && *rstr(r, "refreshToken") != '\0' &&
+	    json_object_get(r, "upstream") == NULL,
+	    "upstreamFirst: a local token rotates at once");
+	json_decref(r);
+	free(t1);
+
+	t1 = issue_conn(T0, "carol", "app", "ldap");
+	r = run(IMSG_STORE_REFRESH_ROTATE, T0 + 5, "{\"refreshToken\":\"%s\","
+	    "\"clientId\":\"app\",\"upstreamFirst\":true}", t1);
 	ok(is_ok(r) && json_object_get(r, "refreshToken") == NULL &&
-	    json_is_false(json_object_get(r, "reused")) &&
+	    json_is_true(json_object_get(r, "upstream")) &&
 	    strcmp(rstr(json_object_get(json_object_get(r, "grant"),
 	    "identity"), "userId"), "carol") == 0,
-	    "check: the grant, no new token");
+	    "upstreamFirst: an upstream token's grant, no new token");
 	json_decref(r);
-	ok(active(t1, T0 + 6), "check left the token current");
+	ok(active(t1, T0 + 6), "the check left the token current");
 	want_err(run(IMSG_STORE_REFRESH_ROTATE, T0 + 6, "{\"refreshToken\":"
-	    "\"%s\",\"clientId\":\"other\",\"check\":true}", t1),
+	    "\"%s\",\"clientId\":\"other\",\"upstreamFirst\":true}", t1),
 	    "invalid_grant", "Refresh token is invalid or has already been "
 	    "claimed by another client.", "check: another client's token");
 
 	r = run(IMSG_STORE_REFRESH_ROTATE, T0 + 7, "{\"refreshToken\":\"%s\","
 	    "\"clientId\":\"app\",\"identity\":{\"userId\":\"carol\","
 	    "\"email\":\"new@x\",\"groups\":[\"g1\"],\"connectorId\":"
-	    "\"local\",\"connectorData\":\"sealed-2\"}}", t1);
+	    "\"ldap\",\"connectorData\":\"sealed-2\"}}", t1);
 	ok(is_ok(r), "rotate with a new identity");
 	t2 = strdup(is_ok(r) ? rstr(r, "refreshToken") : "");
 	id = json_object_get(json_object_get(r, "grant"), "identity");
@@ -618,7 +634,7 @@ test_reidentify(void)
 	    "the reply carries the new identity");
 	json_decref(r);
 	r = run(IMSG_STORE_REFRESH_ROTATE, T0 + 8, "{\"refreshToken\":\"%s\","
-	    "\"clientId\":\"app\",\"check\":true}", t2);
+	    "\"clientId\":\"app\",\"upstreamFirst\":true}", t2);
 	id = json_object_get(json_object_get(r, "grant"), "identity");
 	ok(is_ok(r) && strcmp(rstr(id, "email"), "new@x") == 0 &&
 	    strcmp(rstr(id, "connectorData"), "sealed-2") == 0,
@@ -626,7 +642,7 @@ test_reidentify(void)
 	json_decref(r);
 	want_err(run(IMSG_STORE_REFRESH_ROTATE, T0 + 9, "{\"refreshToken\":"
 	    "\"%s\",\"clientId\":\"app\",\"identity\":{\"userId\":"
-	    "\"mallory\",\"connectorId\":\"local\"}}", t2), "invalid_grant",
+	    "\"mallory\",\"connectorId\":\"ldap\"}}", t2), "invalid_grant",
 	    "The upstream identity of this refresh token has changed.",
 	    "another user id is refused");
 	ok(active(t2, T0 + 10), "and the token stays current");
