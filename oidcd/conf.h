@@ -44,6 +44,8 @@
 #define CONF_MAX_LIST		1024	/* items in one list of strings */
 #define CONF_MAX_CLIENTS	1024
 #define CONF_MAX_CONNECTORS	1024
+#define CONF_PEM_MAX		(1024 * 1024)	/* one rootCAs entry */
+#define CONF_PEM_BEGIN		"-----BEGIN "
 #define CONF_MAX_PASSWORDS	1024
 #define CONF_MAX_MSGS		200	/* messages kept; one more says so */
 #define CONF_MAX_FRONTENDS	64
@@ -283,6 +285,9 @@ struct oidcd_conf {
 	int64_t			 cf_jwks_max_age;
 	int64_t			 cf_keys_publish_ahead;
 	int64_t			 cf_keys_retire_after;
+
+	/* Set by the parent, not the parser: the connector's sealing key. */
+	char			*cf_seal_key;	/* base64url, 32 bytes */
 };
 
 struct oidcd_conf *conf_parse_file(const char *, struct conf_msgs *);
@@ -294,6 +299,7 @@ int	 conf_msgs_print(FILE *, struct conf_msgs *);
 int	 conf_msgs_count(struct conf_msgs *, int);
 int	 conf_check_secrecy(const char *, const struct oidcd_conf *);
 int	 conf_has_secrets(const struct oidcd_conf *);
+char	*conf_pem_resolve(const char *, size_t *);
 int	 conf_parse_duration(const char *, int64_t *);
 int	 conf_parse_duration_ns(const char *, int64_t *);
 int	 conf_expand_env(const char *, char **);

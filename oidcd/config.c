@@ -220,6 +220,39 @@ config_storage(const struct oidcd_conf *cf)
 	return (o);
 }
 
+/*
+ * A connector's rootCAs, read here by the parent, as one PEM text: the
+ * connector has no files in its chroot.  The parser checked each entry.
+ */
+static const char *
+config_root_cas(const json_t *cfg)
+{
+	static char	*all;
+	json_t		*v;
+	char		*pem, *t;
+	size_t		 i, len;
+
+	free(all);
+	if ((all = strdup("")) == NULL)
+		fatal("%s: strdup", __func__);
+	json_array_foreach(json_object_get(cfg, "rootCAs"), i, v) {
+		if (!json_is_string(v))
+			continue;
+		if ((pem = conf_pem_resolve(json_string_value(v), &len)) ==
+		    NULL) {
+			log_warnx("connector rootCAs entry %zu: cannot read "
+			    "it any more; left out", i);
+			continue;
+		}
+		if (asprintf(&t, "%s%s\n", all, pem) == -1)
+			fatal("%s: asprintf", __func__);
+		free(pem);
+		free(all);
+		all = t;
+	}
+	return (all);
+}
+
 static json_t *
 config_connector(const struct oidcd_conf *cf)
 {
@@ -230,9 +263,10 @@ config_connector(const struct oidcd_conf *cf)
 	if ((conns = json_array()) == NULL)
 		fatal("%s: json_array", __func__);
 	TAILQ_FOREACH(cn, &cf->cf_connectors, cn_entry)
-		json_array_append_new(conns, json_pack("{s:s, s:s, s:s}",
-		    "id", cn->cn_id, "type", cn->cn_type, "name",
-		    cn->cn_name));
+		json_array_append_new(conns, json_pack("{s:s, s:s, s:s, s:o, "
+		    "s:s}", "id", cn->cn_id, "type", cn->cn_type, "name",
+		    cn->cn_name, "config", json_deep_copy(cn->cn_config),
+		    "caPEM", config_root_cas(cn->cn_config)));
 
 	/* The password database lives with the other identity sources. */
 	if ((pws = json_array()) == NULL)
@@ -246,10 +280,11 @@ config_connector(const struct oidcd_conf *cf)
 		    "emailVerified", pw->pw_email_verified,
 		    "userId", pw->pw_user_id,
 		    "groups", config_strv(&pw->pw_groups)));
-	o = json_pack("{s:s, s:o, s:b, s:o}", "issuer", cf->cf_issuer,
+	o = json_pack("{s:s, s:o, s:b, s:o, s:s}", "issuer", cf->cf_issuer,
 	    "connectors", conns,
 	    "passwordDB", cf->cf_enable_password_db,
-	    "passwords", pws);
+	    "passwords", pws,
+	    "sealKey", cf->cf_seal_key ? cf->cf_seal_key : "");
 	if (o == NULL)
 		fatalx("%s: json_pack", __func__);
 	return (o);
@@ -326,8 +361,8 @@ config_getglobal(struct imsg *imsg)
  * shape), so that no message has to be large.
  */
 void
-config_settls(struct privsep *ps, uint32_t listener, uint32_t type,
-    const uint8_t *data, size_t len)
+config_settls(struct privsep *ps, enum privsep_procid to, uint32_t listener,
+    uint32_t type, const uint8_t *data, size_t len)
 {
 	struct cfg_tls	 ct;
 	struct iovec	 iov[2];
@@ -346,8 +381,7 @@ config_settls(struct privsep *ps, uint32_t listener, uint32_t type,
 		iov[0].iov_len = sizeof(ct);
 		iov[1].iov_base = (void *)(uintptr_t)(data + off);
 		iov[1].iov_len = chunk;
-		if (proc_composev(ps, PROC_FRONTEND, IMSG_CFG_TLS, iov, 2) ==
-		    -1)
+		if (proc_composev(ps, to, IMSG_CFG_TLS, iov, 2) == -1)
 			fatal("%s: compose", __func__);
 	}
 }

@@ -647,7 +647,7 @@ static void
 frontend_handle(struct http_conn *c, struct http_request *req, void *arg)
 {
 	struct http_kv	 h[8];
-	const char	*path = req->path, *inm;
+	const char	*path = req->path, *inm, *why;
 	size_t		 nh = 0;
 	int		 cors = 0;
 
@@ -722,6 +722,8 @@ frontend_handle(struct http_conn *c, struct http_request *req, void *arg)
 		else if (env->fe_jwks == NULL)
 			frontend_text(c, req, 503, "not ready: no signing "
 			    "keys yet\n");
+		else if ((why = oidc_not_ready()) != NULL)
+			frontend_text(c, req, 503, why);
 		else
 			frontend_text(c, req, 200, "ok");
 	} else

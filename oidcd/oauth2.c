@@ -1848,6 +1848,10 @@ oauth2_token_request(const struct oauth2_conf *conf,
 	    conf->password_connector != NULL) {
 		tr->grant = OAUTH2_GRANT_PASSWORD;
 		bit = OAUTH2_GT_PASSWORD;
+	} else if (strcmp(gt,
+	    "urn:ietf:params:oauth:grant-type:token-exchange") == 0) {
+		tr->grant = OAUTH2_GRANT_TOKEN_EXCHANGE;
+		bit = OAUTH2_GT_TOKENEXCHANGE;
 	} else
 		bit = 0;
 	if (bit == 0 || !(conf->grant_mask & bit)) {
@@ -1938,10 +1942,77 @@ oauth2_token_request(const struct oauth2_conf *conf,
 			return (-1);
 		}
 		break;
+	case OAUTH2_GRANT_TOKEN_EXCHANGE:
+		/* Dex's handleTokenExchange, in its order. */
+		if (fields_split(&f, param(form, "scope")) == -1)
+			return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
+		if (scopes_check(conf, tr->client->id, &f, tr->description,
+		    sizeof(tr->description)) == -1) {
+			fields_free(&f);
+			return (token_err(tr, OAUTH2_INVALID_REQUEST, NULL));
+		}
+		tr->scopes = fields_json(&f, 0);
+		fields_free(&f);
+		if (tr->scopes == NULL)
+			return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
+		tr->requested_token_type = param(form, "requested_token_type");
+		if (*tr->requested_token_type == '\0')
+			tr->requested_token_type = OAUTH2_TOKEN_TYPE_ACCESS;
+		tr->subject_token = param(form, "subject_token");
+		tr->subject_token_type = param(form, "subject_token_type");
+		if (strcmp(tr->subject_token_type, OAUTH2_TOKEN_TYPE_ID) != 0 &&
+		    strcmp(tr->subject_token_type, OAUTH2_TOKEN_TYPE_ACCESS) !=
+		    0)
+			return (token_err(tr, OAUTH2_REQUEST_NOT_SUPPORTED,
+			    "Invalid subject_token_type."));
+		if (*tr->subject_token == '\0')
+			return (token_err(tr, OAUTH2_INVALID_REQUEST,
+			    "Missing subject_token"));
+		if (strlen(tr->subject_token) > OAUTH2_SUBJECT_TOKEN_MAX)
+			return (token_err(tr, OAUTH2_INVALID_REQUEST,
+			    "subject_token is too long."));
+		if ((tr->connector = oauth2_connector_find(conf,
+		    param(form, "connector_id"))) == NULL)
+			return (token_err(tr, OAUTH2_INVALID_REQUEST,
+			    "Requested connector does not exist."));
+		if (strcmp(tr->connector->type, "oidc") != 0)
+			return (token_err(tr, OAUTH2_INVALID_REQUEST,
+			    "Requested connector does not support token "
+			    "exchange."));
+		if (strcmp(tr->requested_token_type, OAUTH2_TOKEN_TYPE_ID) !=
+		    0 && strcmp(tr->requested_token_type,
+		    OAUTH2_TOKEN_TYPE_ACCESS) != 0)
+			return (token_err(tr, OAUTH2_REQUEST_NOT_SUPPORTED,
+			    "Invalid requested_token_type."));
+		break;
 	default:
 		return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
 	}
 	return (0);
+}
+
+/*
+ * Dex's token exchange answer: the one token asked for in access_token
+ * (an ID token too), with issued_token_type, in accessTokenResponse's
+ * member order.
+ */
+char *
+oauth2_exchange_response(const char *token, const char *issued_type,
+    int64_t expires_in)
+{
+	struct sbuf	 sb;
+	char		 num[32];
+
+	sb_init(&sb, OAUTH2_URL_MAX);
+	sb_adds(&sb, "{\"access_token\":");
+	go_json_string(&sb, token);
+	sb_adds(&sb, ",\"issued_token_type\":");
+	go_json_string(&sb, issued_type);
+	sb_adds(&sb, ",\"token_type\":\"bearer\",\"expires_in\":");
+	(void)snprintf(num, sizeof(num), "%lld", (long long)expires_in);
+	sb_adds(&sb, num);
+	sb_adds(&sb, "}");
+	return (sb_finish(&sb));
 }
 
 void

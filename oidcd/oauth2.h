@@ -159,8 +159,15 @@ enum oauth2_grant {
 	OAUTH2_GRANT_NONE = 0,
 	OAUTH2_GRANT_AUTHCODE,
 	OAUTH2_GRANT_REFRESH,
-	OAUTH2_GRANT_PASSWORD
+	OAUTH2_GRANT_PASSWORD,
+	OAUTH2_GRANT_TOKEN_EXCHANGE
 };
+
+/* RFC 8693 token types that Dex's token exchange knows. */
+#define OAUTH2_TOKEN_TYPE_ID		"urn:ietf:params:oauth:token-type:id_token"
+#define OAUTH2_TOKEN_TYPE_ACCESS	\
+	"urn:ietf:params:oauth:token-type:access_token"
+#define OAUTH2_SUBJECT_TOKEN_MAX	16384
 
 /*
  * A parsed /token request.  The strings point into the form given to
@@ -181,6 +188,11 @@ struct oauth2_token_request {
 	const char			*username;
 	const char			*password;
 	const char			*nonce;		/* "" when absent */
+	/* token exchange (scopes above) */
+	const char			*subject_token;
+	const char			*subject_token_type;
+	const char			*requested_token_type;
+	const struct oauth2_connector	*connector;
 	/* on failure */
 	enum oauth2_error		 error;
 	int				 status;	/* HTTP status */
@@ -225,6 +237,8 @@ int		 oauth2_token_request(const struct oauth2_conf *,
 		    const struct http_request *, const struct http_params *,
 		    struct oauth2_token_request *);
 void		 oauth2_token_request_free(struct oauth2_token_request *);
+char		*oauth2_exchange_response(const char *, const char *,
+		    int64_t);
 char		*oauth2_token_response(const char *, const char *,
 		    const char *, int64_t);
 

@@ -55,6 +55,7 @@
 #define OIDC_CODE_LEN		43
 #define OIDC_REFRESH_LEN	64
 #define OIDC_BEARER_MAX		16384
+#define OIDC_UPSTREAM_PARAM_MAX	4096	/* code, error, description */
 #define OIDC_CSP		"default-src 'none'; style-src 'self'; " \
 				"img-src 'self' data:; form-action 'self' %s; " \
 				"frame-ancestors 'none'; base-uri 'none'"
@@ -94,6 +95,12 @@ struct oidc_flow {
 	int			 fl_reused;	/* refresh within reuseInterval */
 	char			*fl_csrf;	/* what the POST carried */
 	char			*fl_hmac;	/* approval: from the URL */
+	char			*fl_url;	/* upstream login: where to */
+	json_t			*fl_params;	/* upstream callback: its query */
+	json_t			*fl_rotate;	/* refresh: the request, again */
+	int			 fl_refreshed;	/* asked the upstream already */
+	int			 fl_exchange;	/* token exchange: one token */
+	int			 fl_exchange_id; /* ... and it is an ID token */
 };
 
 struct oidc_env {
@@ -111,6 +118,8 @@ struct oidc_env {
 	size_t			 oe_nasks;
 	uint32_t		 oe_nextid;
 	struct event		*oe_timer;
+	char			*oe_not_ready;	/* from IMSG_CONN_STATUS */
+	int			 oe_have_status;
 };
 
 static struct oidc_env	*oe;
@@ -120,6 +129,17 @@ RB_GENERATE_STATIC(oidc_asks, oidc_ask, ak_node, oidc_ask_cmp);
 
 static void	oidc_issue_code(struct oidc_flow *);
 static void	oidc_sign_tokens(struct oidc_flow *, int, int);
+static void	oidc_finalize(struct oidc_flow *);
+static void	oidc_client_error(struct oidc_flow *, const char *,
+		    const char *);
+static void	oidc_login_done(struct oidc_flow *, uint32_t, json_t *,
+		    const char *, size_t);
+static void	oidc_upstream_url(struct oidc_flow *, uint32_t, json_t *,
+		    const char *, size_t);
+static int	oidc_scope_has(const json_t *, const char *);
+static void	oidc_rotated(struct oidc_flow *, uint32_t, json_t *,
+		    const char *, size_t);
+static void	oidc_sign_id(struct oidc_flow *);
 
 static int
 oidc_ask_cmp(struct oidc_ask *a, struct oidc_ask *b)
@@ -157,6 +177,9 @@ oidc_flow_free(struct oidc_flow *fl)
 	free(fl->fl_idtoken);
 	free(fl->fl_csrf);
 	free(fl->fl_hmac);
+	free(fl->fl_url);
+	json_decref(fl->fl_params);
+	json_decref(fl->fl_rotate);
 	json_decref(fl->fl_authreq);
 	json_decref(fl->fl_grant);
 	free(fl);
@@ -387,6 +410,54 @@ oidc_tick(int fd, short event, void *arg)
 	evtimer_add(oe->oe_timer, &tv);
 }
 
+/*
+ * The connector says which upstreams are ready; /healthz/ready repeats
+ * it (Dex refuses to start when an upstream is down; oidcd starts, and
+ * says so here until the upstream answers).
+ */
+static void
+oidc_conn_status(struct imsg *imsg)
+{
+	json_t		*st, *v;
+	const char	*id;
+	char		*text = NULL, *t;
+
+	if (imsg_get_len(imsg) == 0 || imsg_get_len(imsg) > STORE_JSON_MAX ||
+	    (st = jose_json_object(imsg->data, imsg_get_len(imsg))) == NULL)
+		fatalx("%s: bad IMSG_CONN_STATUS", __func__);
+	json_object_foreach(st, id, v) {
+		if (!json_is_string(v))
+			fatalx("%s: bad IMSG_CONN_STATUS", __func__);
+		if (json_string_length(v) == 0)
+			continue;
+		if (asprintf(&t, "%snot ready: connector %s: %s\n",
+		    text ? text : "", id, json_string_value(v)) == -1)
+			fatal("%s: asprintf", __func__);
+		free(text);
+		text = t;
+	}
+	json_decref(st);
+	free(oe->oe_not_ready);
+	oe->oe_not_ready = text;
+	oe->oe_have_status = 1;
+}
+
+/* NULL when every upstream connector is ready, else why not. */
+const char *
+oidc_not_ready(void)
+{
+	size_t	i;
+
+	if (oe == NULL || oe->oe_conf == NULL)
+		return (NULL);
+	if (!oe->oe_have_status)
+		for (i = 0; i < oe->oe_conf->nconnectors; i++)
+			if (strcmp(oe->oe_conf->connectors[i].type,
+			    "local") != 0)
+				return ("not ready: connectors starting\n");
+	return (oe->oe_not_ready);
+}
+
 /* A reply from storage, the connector or the signer. */
 int
 oidc_dispatch(struct privsep_proc *p, struct imsg *imsg)
@@ -418,6 +489,9 @@ oidc_dispatch(struct privsep_proc *p, struct imsg *imsg)
 		break;
 	case IMSG_SIGN_FAIL:
 		break;
+	case IMSG_CONN_STATUS:
+		oidc_conn_status(imsg);
+		return (0);
 	default:
 		return (-1);
 	}
@@ -712,11 +786,6 @@ oidc_auth_connector(struct http_conn *c, struct http_request *req,
 		oidc_redirect(fl, 303, r.redirect);
 		goto done;
 	}
-	if (!oidc_is_password_connector(connector)) {
-		oidc_error_page(fl, 501, "This connector type is not "
-		    "supported yet.");
-		goto done;
-	}
 	id = oidc_random(OIDC_ID_BYTES);
 	key = oidc_random(OIDC_HMACKEY_BYTES);
 	json_object_set_new(r.authreq, "id", json_string(id));
@@ -727,6 +796,18 @@ oidc_auth_connector(struct http_conn *c, struct http_request *req,
 	freezero(key, strlen(key));
 	fl->fl_authreq_id = id;
 	fl->fl_connector = xstrdup(connector);
+	if (!oidc_is_password_connector(connector)) {
+		/* The connector makes the upstream URL and its state. */
+		fl->fl_authreq = json_incref(r.authreq);
+		if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_LOGIN,
+		    json_pack("{s:s, s:s, s:b}", "connectorId", connector,
+		    "state", id, "offlineAccess", oidc_scope_has(
+		    json_object_get(r.authreq, "scopes"), "offline_access")),
+		    oidc_upstream_url) == -1)
+			oidc_error_page(fl, 503, "The service is busy; try "
+			    "again later.");
+		goto done;
+	}
 	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_PUT,
 	    json_pack("{s:O}", "authreq", r.authreq),
 	    oidc_auth_put_done) == -1)
@@ -734,6 +815,168 @@ oidc_auth_connector(struct http_conn *c, struct http_request *req,
 		    "later.");
  done:
 	oauth2_authreq_result_free(&r);
+}
+
+/*
+ * Upstream failures go back to the client as an OAuth error, never a
+ * dead end: by now the client and its redirect_uri are known good.
+ */
+static void
+oidc_upstream_error(struct oidc_flow *fl, json_t *reply)
+{
+	const char	*err, *desc;
+
+	if (reply == NULL) {
+		log_warnx("connector %s: no answer in time (client %s)",
+		    fl->fl_connector, jstr(fl->fl_authreq, "clientId"));
+		oidc_client_error(fl, "server_error", "The identity "
+		    "provider did not answer in time.");
+		return;
+	}
+	err = jstr(reply, "error");
+	desc = jstr(reply, "error_description");
+	if (err == NULL || strcmp(err, "access_denied") != 0)
+		err = "server_error";
+	log_info("login through connector %s failed: %s: %s (client %s)",
+	    fl->fl_connector, err, desc ? desc : "-",
+	    jstr(fl->fl_authreq, "clientId"));
+	oidc_client_error(fl, err, desc ? desc : "Login failed.");
+}
+
+static void
+oidc_upstream_put_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	if (!oidc_reply_ok(fl, reply, 0))
+		return;
+	oidc_redirect(fl, 302, fl->fl_url);
+}
+
+/* The connector's upstream URL: store the authreq with its state, go. */
+static void
+oidc_upstream_url(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	const char	*url, *cd;
+
+	if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
+		oidc_upstream_error(fl, reply);
+		return;
+	}
+	url = jstr(reply, "url");
+	cd = jstr(reply, "connectorData");
+	if (url == NULL || cd == NULL) {
+		oidc_upstream_error(fl, NULL);
+		return;
+	}
+	fl->fl_url = xstrdup(url);
+	json_object_set_new(fl->fl_authreq, "connectorData", json_string(cd));
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_PUT,
+	    json_pack("{s:O}", "authreq", fl->fl_authreq),
+	    oidc_upstream_put_done) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+}
+
+static void
+oidc_callback_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	json_t		*identity;
+	const char	*who;
+
+	if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
+		oidc_upstream_error(fl, reply);
+		return;
+	}
+	identity = json_object_get(reply, "identity");
+	who = jstr(identity, "email");
+	if (who == NULL || *who == '\0')
+		who = jstr(identity, "username");
+	fl->fl_username = xstrdup(who);
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_LOGIN,
+	    json_pack("{s:s, s:O}", "id", fl->fl_authreq_id, "identity",
+	    identity), oidc_login_done) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+}
+
+/* The authreq named by the upstream's state is back: on to the connector. */
+static void
+oidc_callback_authreq(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	const char	*conn, *cd;
+	json_t		*ask;
+
+	if (!oidc_reply_ok(fl, reply, 0))
+		return;
+	fl->fl_authreq = json_incref(json_object_get(reply, "authreq"));
+	conn = jstr(fl->fl_authreq, "connectorId");
+	cd = jstr(fl->fl_authreq, "connectorData");
+	if (conn == NULL || cd == NULL || oidc_is_password_connector(conn) ||
+	    oauth2_connector_find(oe->oe_conf, conn) == NULL) {
+		oidc_error_page(fl, 400, "Requested resource does not exist.");
+		return;
+	}
+	fl->fl_connector = xstrdup(conn);
+	if (json_is_true(json_object_get(fl->fl_authreq, "loggedIn"))) {
+		/* The browser came back twice: the login stands. */
+		oidc_finalize(fl);
+		return;
+	}
+	ask = json_pack("{s:s, s:s, s:O, s:O}", "connectorId", conn,
+	    "connectorData", cd, "scopes", json_object_get(fl->fl_authreq,
+	    "scopes"), "params", fl->fl_params);
+	if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_CALLBACK, ask,
+	    oidc_callback_done) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+}
+
+/* /callback?state=<authreq id>&code=... from the upstream (Dex's). */
+static void
+oidc_callback(struct http_conn *c, struct http_request *req)
+{
+	struct http_params	 pp;
+	struct oidc_flow	*fl;
+	const char		*state, *v, *raw;
+	const char		*names[] = { "code", "error",
+				    "error_description" };
+	size_t			 i, rawlen;
+
+	if ((fl = oidc_flow_new(c, req)) == NULL) {
+		http_conn_respond_error(c, 503);
+		return;
+	}
+	if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_POST) {
+		oidc_error_page(fl, 405, "Method not allowed.");
+		return;
+	}
+	/* response_mode=form_post answers with a POST. */
+	raw = fl->fl_post ? req->body : req->query;
+	rawlen = fl->fl_post ? req->bodylen : req->querylen;
+	if (oidc_params(&pp, raw, rawlen) == -1 ||
+	    (state = http_param(&pp, "state")) == NULL ||
+	    !oidc_b64url_ok(state, 22)) {
+		http_params_free(&pp);
+		oidc_error_page(fl, 400, "User session error.");
+		return;
+	}
+	fl->fl_authreq_id = xstrdup(state);
+	if ((fl->fl_params = json_object()) == NULL)
+		fatal("%s: json_object", __func__);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((v = http_param(&pp, names[i])) != NULL &&
+		    strlen(v) <= OIDC_UPSTREAM_PARAM_MAX)
+			json_object_set_new(fl->fl_params, names[i],
+			    json_string(v));
+	http_params_free(&pp);
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_GET,
+	    json_pack("{s:s}", "id", fl->fl_authreq_id),
+	    oidc_callback_authreq) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
 }
 
 /* The password form, fresh or after a failed attempt. */
@@ -1205,6 +1448,17 @@ oidc_tokens_done(struct oidc_flow *fl)
 		oidc_code_response(fl);
 		return;
 	}
+	if (fl->fl_exchange) {
+		body = oauth2_exchange_response(fl->fl_exchange_id ?
+		    fl->fl_idtoken : fl->fl_access, fl->fl_exchange_id ?
+		    OAUTH2_TOKEN_TYPE_ID : OAUTH2_TOKEN_TYPE_ACCESS,
+		    oe->oe_conf->id_token_ttl);
+		if (body == NULL)
+			fatalx("%s: oauth2_exchange_response", __func__);
+		oidc_json(fl, 200, body, NULL, 0);
+		freezero(body, strlen(body));
+		return;
+	}
 	body = oauth2_token_response(fl->fl_access, fl->fl_idtoken,
 	    fl->fl_refresh, oe->oe_conf->id_token_ttl);
 	if (body == NULL)
@@ -1262,7 +1516,8 @@ oidc_signed_access(struct oidc_flow *fl, uint32_t type, json_t *reply,
 {
 	if (oidc_take_jws(fl, type, jws, len, &fl->fl_access) == -1)
 		return;
-	if (fl->fl_authreq != NULL && !oidc_has_rt(fl->fl_authreq, "id_token"))
+	if ((fl->fl_authreq != NULL &&
+	    !oidc_has_rt(fl->fl_authreq, "id_token")) || fl->fl_exchange)
 		oidc_tokens_done(fl);
 	else
 		oidc_sign_id(fl);
@@ -1348,6 +1603,47 @@ oidc_conn_refreshed(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	oidc_sign_tokens(fl, 1, 1);
 }
 
+/*
+ * The upstream has answered a refresh: rotate now, storing the identity
+ * it gave.  An upstream that refused (the user is gone or the grant was
+ * revoked) is invalid_grant; one that could not be reached leaves the
+ * token as it was, for a later try.
+ */
+static void
+oidc_upstream_refreshed(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	const char	*err;
+
+	if (reply == NULL) {
+		oidc_json_error(fl, 503, "server_error", "The identity "
+		    "provider did not answer in time.");
+		return;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		err = jstr(reply, "error");
+		log_info("refresh through connector %s refused: %s",
+		    jstr(fl->fl_grant, "connectorId"),
+		    jstr(reply, "error_description") ?
+		    jstr(reply, "error_description") : "-");
+		if (err != NULL && strcmp(err, "invalid_grant") == 0)
+			oidc_json_error(fl, 400, "invalid_grant",
+			    jstr(reply, "error_description"));
+		else
+			oidc_json_error(fl, 503, "server_error",
+			    jstr(reply, "error_description"));
+		return;
+	}
+	fl->fl_refreshed = 1;
+	json_object_del(fl->fl_rotate, "upstreamFirst");
+	json_object_set(fl->fl_rotate, "identity",
+	    json_object_get(reply, "identity"));
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_REFRESH_ROTATE,
+	    json_incref(fl->fl_rotate), oidc_rotated) == -1)
+		oidc_json_error(fl, 503, "server_error", "The service is "
+		    "busy; try again later.");
+}
+
 static void
 oidc_rotated(struct oidc_flow *fl, uint32_t type, json_t *reply,
     const char *d, size_t l)
@@ -1357,9 +1653,22 @@ oidc_rotated(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	if (!oidc_reply_ok(fl, reply, 1))
 		return;
 	/* Taken, not copied: the reply is freed after this returns. */
+	json_decref(fl->fl_grant);
 	fl->fl_grant = json_incref(json_object_get(reply, "grant"));
 	if (fl->fl_grant == NULL) {
 		oidc_json_error(fl, 500, "server_error", NULL);
+		return;
+	}
+	if (json_is_true(json_object_get(reply, "upstream"))) {
+		/* Not rotated yet: the upstream is asked first. */
+		if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_REFRESH,
+		    json_pack("{s:O, s:O, s:O}", "connectorId",
+		    json_object_get(fl->fl_grant, "connectorId"), "identity",
+		    json_object_get(fl->fl_grant, "identity"), "scopes",
+		    json_object_get(fl->fl_grant, "scopes")),
+		    oidc_upstream_refreshed) == -1)
+			oidc_json_error(fl, 503, "server_error", "The service "
+			    "is busy; try again later.");
 		return;
 	}
 	if ((rt = jstr(reply, "refreshToken")) != NULL) {
@@ -1367,8 +1676,12 @@ oidc_rotated(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		    strlen(fl->fl_refresh) : 0);
 		fl->fl_refresh = xstrdup(rt);
 	}
-	/* Within reuseInterval Dex does not call the connector. */
-	if (json_is_true(json_object_get(reply, "reused"))) {
+	/*
+	 * Within reuseInterval Dex does not call the connector; after an
+	 * upstream refresh the rotation stored what the upstream said.
+	 */
+	if (json_is_true(json_object_get(reply, "reused")) ||
+	    fl->fl_refreshed) {
 		oidc_sign_tokens(fl, 1, 1);
 		return;
 	}
@@ -1436,6 +1749,33 @@ oidc_pwgrant_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		    "busy; try again later.");
 }
 
+/* Token exchange: the connector vouched for the upstream's token. */
+static void
+oidc_exchanged(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	if (reply == NULL) {
+		oidc_json_error(fl, 503, "server_error", "The identity "
+		    "provider did not answer in time.");
+		return;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		/* Dex: 401 access_denied, the reason only in the log. */
+		log_info("token exchange through connector %s refused: %s",
+		    fl->fl_connector, jstr(reply, "error_description") ?
+		    jstr(reply, "error_description") : "-");
+		oidc_json_error(fl, 401, "access_denied", NULL);
+		return;
+	}
+	json_object_set(fl->fl_grant, "identity",
+	    json_object_get(reply, "identity"));
+	fl->fl_exchange = 1;
+	if (fl->fl_exchange_id)
+		oidc_sign_id(fl);
+	else
+		oidc_sign_tokens(fl, 1, 0);
+}
+
 /* POST /token */
 static void
 oidc_token(struct http_conn *c, struct http_request *req)
@@ -1493,10 +1833,12 @@ oidc_token(struct http_conn *c, struct http_request *req)
 			    "claimed by another client.");
 			goto done;
 		}
-		ask = json_pack("{s:s, s:s}", "refreshToken",
-		    tr.refresh_token, "clientId", tr.client->id);
+		ask = json_pack("{s:s, s:s, s:b}", "refreshToken",
+		    tr.refresh_token, "clientId", tr.client->id,
+		    "upstreamFirst", 1);
 		if (tr.scopes != NULL)
 			json_object_set(ask, "scopes", tr.scopes);
+		fl->fl_rotate = json_incref(ask);
 		rv = oidc_ask_json(fl, PROC_STORAGE,
 		    IMSG_STORE_REFRESH_ROTATE, ask, oidc_rotated);
 		break;
@@ -1511,6 +1853,20 @@ oidc_token(struct http_conn *c, struct http_request *req)
 		    oe->oe_conf->password_connector, "username", tr.username,
 		    "password", tr.password, "remoteAddr",
 		    http_conn_peer_str(c)), oidc_pwgrant_done);
+		break;
+	case OAUTH2_GRANT_TOKEN_EXCHANGE:
+		fl->fl_connector = xstrdup(tr.connector->id);
+		fl->fl_exchange_id = strcmp(tr.requested_token_type,
+		    OAUTH2_TOKEN_TYPE_ID) == 0;
+		fl->fl_grant = json_pack("{s:s, s:O, s:s, s:s, s:I}",
+		    "clientId", tr.client->id, "scopes", tr.scopes,
+		    "nonce", "", "connectorId", tr.connector->id,
+		    "authTime", (json_int_t)time(NULL));
+		rv = oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_EXCHANGE,
+		    json_pack("{s:s, s:s, s:s}", "connectorId",
+		    tr.connector->id, "subjectToken", tr.subject_token,
+		    "subjectTokenType", tr.subject_token_type),
+		    oidc_exchanged);
 		break;
 	default:
 		oidc_json_error(fl, 400, "unsupported_grant_type", NULL);
@@ -1788,6 +2144,10 @@ oidc_handle(struct http_conn *c, struct http_request *req, const char *path)
 	}
 	if (strcmp(path, "/approval") == 0) {
 		oidc_approval(c, req);
+		return (1);
+	}
+	if (strcmp(path, "/callback") == 0) {
+		oidc_callback(c, req);
 		return (1);
 	}
 	if (strcmp(path, "/token") == 0) {

@@ -47,6 +47,7 @@
 #include "oidcd.h"
 #include "conf.h"
 #include "db.h"
+#include "jose.h"
 
 #define PARENT_MAX_LISTENERS	2
 #define PARENT_TLS_FILE_MAX	(1024 * 1024)
@@ -271,6 +272,86 @@ parent_open_listeners(struct oidcd *env, struct oidcd_conf *cf)
 	memcpy(env->sc_listeners, nl, sizeof(nl));
 	env->sc_nlisteners = n;
 	return (0);
+}
+
+/*
+ * The key that seals what the connector hands out (upstream refresh
+ * tokens, login state): kept in stateDir so that sealed tokens in lmdb
+ * storage outlive a restart; made on first use.
+ */
+static int
+parent_seal_key(struct oidcd_conf *cf)
+{
+	uint8_t	 key[CFG_SEAL_KEY_LEN];
+	char	 path[PATH_MAX];
+	ssize_t	 n;
+	int	 fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", cf->cf_state_dir,
+	    CFG_SEAL_KEY_FILE) >= (int)sizeof(path)) {
+		log_warnx("%s: path too long", cf->cf_state_dir);
+		return (-1);
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		n = read(fd, key, sizeof(key));
+		close(fd);
+		if (n != (ssize_t)sizeof(key)) {
+			log_warnx("%s: not a %d-byte key", path,
+			    CFG_SEAL_KEY_LEN);
+			return (-1);
+		}
+	} else if (errno == ENOENT) {
+		arc4random_buf(key, sizeof(key));
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600)) == -1 ||
+		    write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
+		    fsync(fd) == -1) {
+			log_warn("%s", path);
+			if (fd != -1)
+				close(fd);
+			explicit_bzero(key, sizeof(key));
+			return (-1);
+		}
+		close(fd);
+		log_info("made a new connector sealing key in %s", path);
+	} else {
+		log_warn("%s", path);
+		return (-1);
+	}
+	cf->cf_seal_key = jose_b64url_encode(key, sizeof(key));
+	explicit_bzero(key, sizeof(key));
+	return (cf->cf_seal_key == NULL ? -1 : 0);
+}
+
+/* The system's CA roots, for connectors that talk to HTTPS upstreams. */
+static void
+parent_send_cas(struct privsep *ps, const struct oidcd_conf *cf)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+	ssize_t		 n;
+	int		 fd;
+
+	if (cf->cf_nconnectors == 0)
+		return;
+	if ((fd = open(CFG_CA_BUNDLE, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s (HTTPS upstreams need rootCAs)", CFG_CA_BUNDLE);
+		return;
+	}
+	if (fstat(fd, &st) == -1 || st.st_size <= 0 ||
+	    st.st_size > CFG_CA_BUNDLE_MAX ||
+	    (buf = malloc(st.st_size)) == NULL) {
+		log_warnx("%s: cannot read it", CFG_CA_BUNDLE);
+		close(fd);
+		return;
+	}
+	n = read(fd, buf, st.st_size);
+	close(fd);
+	if (n == st.st_size)
+		config_settls(ps, PROC_CONNECTOR, 0, CFG_TLS_CA, buf, n);
+	else
+		log_warnx("%s: short read", CFG_CA_BUNDLE);
+	free(buf);
 }
 
 static int
@@ -571,7 +652,7 @@ main(int argc, char *argv[])
 
 	if (parent_open_listeners(env, cf) == -1)
 		exit(1);
-	if (parent_load_tls(env, cf) == -1)
+	if (parent_load_tls(env, cf) == -1 || parent_seal_key(cf) == -1)
 		exit(1);
 	if ((env->sc_control_fd = parent_control_socket(cf->cf_control_socket,
 	    env->sc_show_gid)) == -1)
@@ -668,6 +749,7 @@ parent_configure(struct oidcd *env)
 	for (id = PROC_FRONTEND; id < PROC_MAX; id++)
 		config_setglobal(ps, id, cf, env->sc_show_gid);
 	config_settemplates(ps, &env->sc_templates);
+	parent_send_cas(ps, cf);
 
 	for (i = 0; i < env->sc_nlisteners; i++) {
 		memset(&cl, 0, sizeof(cl));
@@ -676,10 +758,10 @@ parent_configure(struct oidcd *env)
 		(void)strlcpy(cl.cl_addr, env->sc_listeners[i].pl_addr,
 		    sizeof(cl.cl_addr));
 		if (cl.cl_tls) {
-			config_settls(ps, i, CFG_TLS_CERT, env->sc_tls_cert,
-			    env->sc_tls_certlen);
-			config_settls(ps, i, CFG_TLS_KEY, env->sc_tls_key,
-			    env->sc_tls_keylen);
+			config_settls(ps, PROC_FRONTEND, i, CFG_TLS_CERT,
+			    env->sc_tls_cert, env->sc_tls_certlen);
+			config_settls(ps, PROC_FRONTEND, i, CFG_TLS_KEY,
+			    env->sc_tls_key, env->sc_tls_keylen);
 		}
 		if ((fd = dup(env->sc_listeners[i].pl_fd)) == -1)
 			fatal("dup");
@@ -839,6 +921,12 @@ parent_reload(struct oidcd *env, const char *file, char **err)
 	}
 	if (parent_load_tls(env, cf) == -1) {
 		*err = strdup("cannot read the TLS files; see the log");
+		conf_free(cf);
+		return (-1);
+	}
+	if (parent_seal_key(cf) == -1) {
+		*err = strdup("cannot read the connector sealing key; see the "
+		    "log");
 		conf_free(cf);
 		return (-1);
 	}

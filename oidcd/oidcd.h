@@ -106,7 +106,11 @@ enum imsg_type {
 	/* connector requests and their reply */
 	IMSG_CONN_PASSWORD,
 	IMSG_CONN_REFRESH,
+	IMSG_CONN_LOGIN,
+	IMSG_CONN_CALLBACK,
+	IMSG_CONN_EXCHANGE,
 	IMSG_CONN_RESULT,
+	IMSG_CONN_STATUS,
 	/* control: sessions and revocation, clients */
 	IMSG_CTL_SHOW_SESSIONS,
 	IMSG_CTL_SESSION,
@@ -189,8 +193,27 @@ enum imsg_type {
  *                        (enablePasswordDB/staticPasswords), bcrypt with
  *                        Dex's cost bounds, failed logins rate-limited
  *                        per user and per address.
- *   IMSG_CONN_REFRESH   {"connectorId", "identity"}: is the user still
- *                       there, with what claims (Dex's Refresh()).
+ *   IMSG_CONN_REFRESH   {"connectorId", "identity", "scopes"}: is the
+ *                       user still there, with what claims (Dex's
+ *                       Refresh()).  For an upstream connector the
+ *                       sealed upstream refresh token in
+ *                       identity.connectorData is used, and the new
+ *                       identity carries the next one.
+ *   IMSG_CONN_LOGIN     {"connectorId", "state" (the authreq id),
+ *                       "offlineAccess" (bool)} -> {"url" (upstream
+ *                       authorization URL), "connectorData" (sealed:
+ *                       upstream nonce and PKCE verifier, kept in the
+ *                       authreq)}
+ *   IMSG_CONN_CALLBACK  {"connectorId", "connectorData", "scopes",
+ *                       "params" {"code", "error", "error_description"}}
+ *                       -> {"identity"}; errors are access_denied (the
+ *                       user or the upstream said no) or server_error.
+ *   IMSG_CONN_EXCHANGE  {"connectorId", "subjectToken",
+ *                       "subjectTokenType"} -> {"identity"} (RFC 8693,
+ *                       as Dex's TokenIdentity()).
+ *
+ * IMSG_CONN_STATUS (connector -> every frontend, unasked): a JSON object
+ * {"connector id": "" when ready, else why not, ...} for /healthz/ready.
  */
 #define STORE_JSON_MAX		(64 * 1024)
 #define STORE_CODE_LIFETIME	60	/* seconds; Dex keeps codes 30 min */
@@ -259,6 +282,11 @@ struct cfg_listen {
 /* IMSG_CFG_TLS payload: one chunk of a PEM file (httpd's shape) */
 #define CFG_TLS_CERT		1
 #define CFG_TLS_KEY		2
+#define CFG_TLS_CA		3	/* the system's roots, to the connector */
+#define CFG_CA_BUNDLE		"/etc/ssl/certs/ca-certificates.crt"
+#define CFG_CA_BUNDLE_MAX	(4 * 1024 * 1024)
+#define CFG_SEAL_KEY_FILE	"connector.key"	/* in stateDir */
+#define CFG_SEAL_KEY_LEN	32
 #define CFG_TLS_CHUNK		(64 * 1024)
 struct cfg_tls {
 	uint32_t		 ct_listener;
@@ -359,8 +387,8 @@ struct oidcd_conf;
 void	 config_setglobal(struct privsep *, enum privsep_procid,
 	    const struct oidcd_conf *, gid_t);
 json_t	*config_getglobal(struct imsg *);
-void	 config_settls(struct privsep *, uint32_t, uint32_t,
-	    const uint8_t *, size_t);
+void	 config_settls(struct privsep *, enum privsep_procid, uint32_t,
+	    uint32_t, const uint8_t *, size_t);
 struct config_templates {
 	struct cfg_template	 ct_hdr[CFG_TEMPLATES_MAX];
 	char			*ct_text[CFG_TEMPLATES_MAX];
@@ -393,6 +421,7 @@ int	 oidc_template(const char *, const char *, size_t);
 int	 oidc_handle(struct http_conn *, struct http_request *,
 	    const char *);
 int	 oidc_dispatch(struct privsep_proc *, struct imsg *);
+const char *oidc_not_ready(void);
 
 /* connector.c */
 void	 connector(struct privsep *, struct privsep_proc *);

@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <yaml.h>
 
 #include "conf.h"
@@ -2577,6 +2578,88 @@ static const struct keydef connector_keys[] = {
 	{ .k_name = NULL }
 };
 
+/*
+ * A rootCAs entry, as Dex reads it (pkg/httpclient): the name of a PEM
+ * file, else base64 of PEM, else PEM itself.  The PEM, or NULL.
+ */
+char *
+conf_pem_resolve(const char *entry, size_t *lenp)
+{
+	struct stat	 st;
+	char		*pem = NULL;
+	size_t		 len;
+	ssize_t		 n;
+	int		 fd, dl;
+
+	*lenp = 0;
+	len = strlen(entry);
+	if (strncmp(entry, CONF_PEM_BEGIN, strlen(CONF_PEM_BEGIN)) == 0 ||
+	    strstr(entry, "\n" CONF_PEM_BEGIN) != NULL) {
+		if ((pem = strdup(entry)) != NULL)
+			*lenp = len;
+		return (pem);
+	}
+	if ((fd = open(entry, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_size > CONF_PEM_MAX ||
+		    (pem = calloc(1, st.st_size + 1)) == NULL) {
+			close(fd);
+			return (NULL);
+		}
+		n = read(fd, pem, st.st_size);
+		close(fd);
+		if (n != st.st_size || strstr(pem, CONF_PEM_BEGIN) == NULL) {
+			free(pem);
+			return (NULL);
+		}
+		*lenp = n;
+		return (pem);
+	}
+	if (len == 0 || len > CONF_PEM_MAX || len % 4 != 0 ||
+	    (pem = calloc(1, len + 1)) == NULL)
+		return (NULL);
+	if ((dl = EVP_DecodeBlock((unsigned char *)pem,
+	    (const unsigned char *)entry, len)) <= 0) {
+		free(pem);
+		return (NULL);
+	}
+	/* EVP_DecodeBlock counts the padding as zero bytes. */
+	while (dl > 0 && pem[dl - 1] == '\0')
+		dl--;
+	pem[dl] = '\0';
+	if (strstr(pem, CONF_PEM_BEGIN) == NULL) {
+		free(pem);
+		return (NULL);
+	}
+	*lenp = dl;
+	return (pem);
+}
+
+/* Every rootCAs entry of a connector must resolve now, not at login. */
+static int
+check_root_cas(struct pstate *ps, struct ynode *cfg)
+{
+	struct ynode	*v, *e;
+	char		*pem;
+	size_t		 i, len;
+	int		 ret = 0;
+
+	if ((v = map_get(cfg, "rootCAs")) == NULL || v->yn_kind != YN_SEQ)
+		return (0);
+	for (i = 0; i < v->yn_nkids; i++) {
+		e = v->yn_kids[i];
+		if (e->yn_kind != YN_STR)
+			continue;
+		if ((pem = conf_pem_resolve(e->yn_str, &len)) == NULL) {
+			node_err(ps, e, "rootCAs: not a readable PEM file, "
+			    "PEM text or base64 of PEM");
+			ret = -1;
+		}
+		free(pem);
+	}
+	return (ret);
+}
+
 static int
 conn_id_add(struct pstate *ps, const char *id)
 {
@@ -2669,7 +2752,8 @@ dec_connector(struct pstate *ps, struct ynode *n, struct oidcd_conf *cf)
 	}
 	/* Below a connector, encoding/json decodes: no coercion. */
 	ps->ps_coerce = 0;
-	if (decode_map(ps, t.config, keys, NULL, "config") == -1)
+	if (decode_map(ps, t.config, keys, NULL, "config") == -1 ||
+	    check_root_cas(ps, t.config) == -1)
 		ret = -1;
 	if (ret == -1)
 		goto done;
@@ -3464,6 +3548,7 @@ conf_free(struct oidcd_conf *cf)
 
 	if (cf == NULL)
 		return;
+	freezero(cf->cf_seal_key, cf->cf_seal_key ? strlen(cf->cf_seal_key) : 0);
 	free(cf->cf_file);
 	free(cf->cf_issuer);
 	free(cf->cf_issuer_scheme);

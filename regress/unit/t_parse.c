@@ -365,7 +365,7 @@ test_every_key(void)
 	    "    basicAuthUnsupported: true\n"
 	    "    providerDiscoveryOverrides: {tokenURL: a, authURL: b, "
 	    "jwksURL: c}\n"
-	    "    rootCAs: [/etc/ssl/ca.pem]\n"
+	    "    rootCAs: [/etc/ssl/certs/ca-certificates.crt]\n"
 	    "    insecureSkipVerify: false\n"
 	    "    insecureSkipEmailVerified: true\n"
 	    "    insecureEnableGroups: true\n"
@@ -553,6 +553,34 @@ test_errors(void)
 	ok(cf == NULL, "7d is an error");
 	ok(has_msg(CONF_ERR, "t.yaml:8:13: expiry.idTokens: invalid "
 	    "duration \"7d\""), "7d: position and path");
+
+	/* rootCAs: a file, PEM text or base64 of PEM, checked at load. */
+	cf = parse(BASE "connectors:\n- type: oidc\n  id: up\n  name: Up\n"
+	    "  config:\n    issuer: https://idp.example\n    clientID: c\n"
+	    "    rootCAs: [/nonexistent/ca.pem]\n");
+	ok(cf == NULL && has_msg(CONF_ERR, "t.yaml:14:15: connectors[0]: "
+	    "rootCAs: not a readable PEM file, PEM text or base64 of PEM"),
+	    "rootCAs: a missing file is an error at its position");
+	cf = parse(BASE "connectors:\n- type: oidc\n  id: up\n  name: Up\n"
+	    "  config:\n    issuer: https://idp.example\n    clientID: c\n"
+	    "    rootCAs:\n    - |\n      -----BEGIN CERTIFICATE-----\n"
+	    "      MIIB\n      -----END CERTIFICATE-----\n"
+	    "    - LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VS"
+	    "VElGSUNBVEUtLS0tLQo=\n");
+	ok(cf != NULL, "rootCAs: PEM text and base64 of PEM load");
+	conf_free(cf);
+	{
+		size_t	 len;
+		char	*pem = conf_pem_resolve("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS"
+		    "0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=", &len);
+
+		ok(pem != NULL && len == strlen(pem) && strcmp(pem,
+		    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END "
+		    "CERTIFICATE-----\n") == 0, "rootCAs: base64 decoded");
+		free(pem);
+		ok(conf_pem_resolve("bm90IGEgUEVN", &len) == NULL,
+		    "rootCAs: base64 of something else refused");
+	}
 
 	cf = parse(BASE "web:\n  tlsMinVersion: \"1.1\"\n");
 	ok(cf == NULL && has_msg(CONF_ERR, "t.yaml:8:18: web.tlsMinVersion: "
