@@ -24,8 +24,8 @@
 //	    [--path /application/o/dex/] [--tls-cert F --tls-key F]
 //	    [--alg RS256|PS256|ES256|EdDSA]
 //	    --client id:secret:redirect_uri[,redirect_uri...] (repeatable;
-//	      an empty secret makes a public client)
-//	    [--client-auth client_secret_basic|client_secret_post]
+//	      an empty secret makes a public client; a confidential one may
+//	      use client_secret_basic or client_secret_post, as in Authentik)
 //	    [--no-rotate] [--users FILE.json] [--ready-file F] [--verbose]
 //
 // --port 0 takes a free port; the issuer then names the one taken.  On
@@ -84,8 +84,6 @@ const { values: opt } = (() => {
 				'tls-key': { type: 'string' },
 				alg: { type: 'string', default: 'RS256' },
 				client: { type: 'string', multiple: true },
-				'client-auth': { type: 'string',
-				    default: 'client_secret_basic' },
 				'no-rotate': { type: 'boolean',
 				    default: false },
 				users: { type: 'string' },
@@ -108,9 +106,6 @@ if (!(opt.alg in ALGS))
 	usage(`--alg: one of ${Object.keys(ALGS).join(', ')}`);
 if ((opt['tls-cert'] === undefined) !== (opt['tls-key'] === undefined))
 	usage('--tls-cert and --tls-key go together');
-if (!['client_secret_basic', 'client_secret_post']
-    .includes(opt['client-auth']))
-	usage('--client-auth: client_secret_basic or client_secret_post');
 if (opt.client === undefined || opt.client.length === 0)
 	usage('at least one --client id:secret:redirect_uri');
 if (opt.client.length > MAX_CLIENTS)
@@ -156,7 +151,8 @@ function parseClient(spec) {
 		c.token_endpoint_auth_method = 'none';
 	} else {
 		c.client_secret = secret;
-		c.token_endpoint_auth_method = opt['client-auth'];
+		// oidc-provider takes client_secret_post too.
+		c.token_endpoint_auth_method = 'client_secret_basic';
 	}
 	return c;
 }
