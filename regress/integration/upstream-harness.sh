@@ -111,9 +111,9 @@ stop_upstream() {
 run_case() {
 	rc_name=$1-$2
 	stub_port=$(free_port)
+	rc_uris=$redirect,http://127.0.0.1:$stub_port/callback
 	if ! start_upstream "$rc_name" --alg "$2" $tls_args \
-	    --client "$client_id:$client_secret:$redirect,http://127.0.0.1:$stub_port/callback"
-	then
+	    --client "$client_id:$client_secret:$rc_uris"; then
 		not_ok "$rc_name: upstream ready"
 		sed 's/^/# /' "$scratch/$rc_name.err" | tail -n 15
 		return
@@ -132,7 +132,7 @@ run_case() {
 		cat "$scratch/$rc_name.out" "$scratch/$rc_name.err" |
 		    head -n 10 | sed 's/^/# /'
 	fi
-	node "$nodedir/upstream-selftest.mjs" "$up_issuer" "$2" \
+	node "$nodedir/upstream-selftest.mjs" full "$up_issuer" "$2" \
 	    "$client_id" "$client_secret" "$redirect" "$stub_port" \
 	    >"$scratch/$rc_name.tap" 2>&1
 	st_rc=$?
@@ -153,6 +153,47 @@ tls_args=
 for alg in RS256 ES256 PS256 EdDSA; do
 	run_case http "$alg"
 done
+
+# run_variant NAME MODE CLIENT_SECRET ARGS...: an upstream started with
+# ARGS, and the self-test in MODE against it.
+run_variant() {
+	rv_name=$1
+	rv_mode=$2
+	rv_secret=$3
+	shift 3
+	if ! start_upstream "$rv_name" --alg ES256 \
+	    --client "$client_id:$rv_secret:$redirect" "$@"; then
+		not_ok "$rv_name: upstream ready"
+		sed 's/^/# /' "$scratch/$rv_name.err" | tail -n 15
+		return
+	fi
+	node "$nodedir/upstream-selftest.mjs" "$rv_mode" "$up_issuer" \
+	    ES256 "$client_id" "$rv_secret" "$redirect" \
+	    >"$scratch/$rv_name.tap" 2>&1
+	st_rc=$?
+	relay <"$scratch/$rv_name.tap"
+	if ! grep -q '^ok - ' "$scratch/$rv_name.tap" ||
+	    { [ $st_rc -ne 0 ] && ! grep -q '^not ok' "$scratch/$rv_name.tap"; }
+	then
+		not_ok "$rv_name: upstream-selftest.mjs exited $st_rc"
+		grep -v '^ok' "$scratch/$rv_name.tap" | tail -n 15 |
+		    sed 's/^/# /'
+	fi
+	stop_upstream
+}
+
+run_variant post post "$client_secret" --no-rotate
+cat >"$scratch/users.json" <<EOU
+[{ "login": "dave", "password": "s3cret",
+   "claims": { "sub": "dave-sub", "name": "Dave", "groups": ["x"] } }]
+EOU
+run_variant users users "" --users "$scratch/users.json"
+echo '[{ "login": "eve" }]' >"$scratch/bad-users.json"
+node "$nodedir/upstream.mjs" --port 0 --users "$scratch/bad-users.json" \
+    --client "$client_id:$client_secret:$redirect" >/dev/null 2>&1
+rc=$?
+[ $rc -eq 2 ] && ok "--users: a user without claims.sub: exit 2" ||
+    not_ok "--users: a user without claims.sub: exit $rc, want 2"
 
 # HTTPS: our own CA, trusted by node through NODE_EXTRA_CA_CERTS only.
 if ! command -v openssl >/dev/null 2>&1; then
@@ -191,9 +232,9 @@ if start_upstream untrusted $tls_args \
 	    'fetch(process.argv[1]).then(() => process.exit(0),
 	    () => process.exit(1))' \
 	    "${up_issuer}.well-known/openid-configuration" 2>/dev/null; then
-		not_ok "https: our CA is not trusted without NODE_EXTRA_CA_CERTS"
+		not_ok "https: our CA untrusted without NODE_EXTRA_CA_CERTS"
 	else
-		ok "https: our CA is not trusted without NODE_EXTRA_CA_CERTS"
+		ok "https: our CA untrusted without NODE_EXTRA_CA_CERTS"
 	fi
 	stop_upstream
 else

@@ -21,11 +21,15 @@
 // (claims, revoke, stats), deny and a wrong password.  Prints TAP lines
 // without numbers.
 //
-// Usage: node upstream-selftest.mjs ISSUER ALG CLIENT_ID SECRET REDIRECT
-//	    STUB_PORT
-// upstream.mjs runs with its default users, --alg ALG and --client
-// CLIENT_ID:SECRET:REDIRECT,http://127.0.0.1:STUB_PORT/callback; the
-// second redirect_uri is the stand-in broker's, run here on STUB_PORT.
+// Usage: node upstream-selftest.mjs MODE ISSUER ALG CLIENT_ID SECRET
+//	    REDIRECT [STUB_PORT]
+// full	upstream.mjs runs with its default users, --alg ALG and --client
+//	CLIENT_ID:SECRET:REDIRECT,http://127.0.0.1:STUB_PORT/callback; the
+//	second redirect_uri is the stand-in broker's, run here on STUB_PORT
+// post	the same with --no-rotate; the client authenticates with
+//	client_secret_post
+// users	--users with dave (password s3cret) alone, and a public client
+//	(SECRET empty)
 
 import * as http from 'node:http';
 import * as client from 'openid-client';
@@ -33,11 +37,12 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { ok, is, diag, finish, jwtHeader, jwtPayload } from './oplib.mjs';
 import { fedLogin, describe } from './fedlib.mjs';
 
-const [issuer, alg, clientId, secret, redirect, stubPort] =
+const [mode, issuer, alg, clientId, secret, redirect, stubPort] =
     process.argv.slice(2);
-if (stubPort === undefined) {
-	console.error('usage: upstream-selftest.mjs ISSUER ALG CLIENT_ID ' +
-	    'SECRET REDIRECT STUB_PORT');
+if (!['full', 'post', 'users'].includes(mode) || redirect === undefined ||
+    (mode === 'full' && stubPort === undefined)) {
+	console.error('usage: upstream-selftest.mjs full|post|users ISSUER ' +
+	    'ALG CLIENT_ID SECRET REDIRECT [STUB_PORT]');
 	process.exit(2);
 }
 const SCOPE = 'openid profile email groups offline_access';
@@ -49,7 +54,11 @@ async function outcome(p) {
 	try {
 		return { code: 'ok', value: await p };
 	} catch (e) {
-		return { code: e.error ?? e.code ?? 'exception', e };
+		// A 401 with WWW-Authenticate comes as a challenge error,
+		// the OAuth error code among its parameters.
+		const ch = Array.isArray(e.cause) ?
+		    e.cause[0]?.parameters?.error : undefined;
+		return { code: e.error ?? ch ?? e.code ?? 'exception', e };
 	}
 }
 
@@ -84,17 +93,20 @@ async function login(config, opts = {}) {
 	const verifier = client.randomPKCECodeVerifier();
 	const state = client.randomState();
 	const nonce = client.randomNonce();
-	const url = client.buildAuthorizationUrl(config, {
-		redirect_uri: redirect, scope: opts.scope ?? SCOPE, state,
-		nonce, prompt: 'consent',
+	const pkce = opts.pkce === false ? {} : {
 		code_challenge:
 		    await client.calculatePKCECodeChallenge(verifier),
 		code_challenge_method: 'S256',
+	};
+	const url = client.buildAuthorizationUrl(config, {
+		redirect_uri: redirect, scope: opts.scope ?? SCOPE, state,
+		nonce, prompt: 'consent', ...pkce,
 	});
 	const r = await fedLogin(url, {
 		redirectUri: redirect, upstream: issuer, ...opts,
 	});
-	return { r, verifier, state, nonce };
+	return { r, verifier: opts.pkce === false ? undefined : verifier,
+	    state, nonce };
 }
 
 async function redeem(config, l) {
@@ -270,6 +282,12 @@ async function otherUsers(config) {
 		    `${tag}: carol: no name claim, no groups`,
 		    JSON.stringify(c));
 	}
+	// A confidential client need not send PKCE.
+	l = await login(config, { pkce: false });
+	t = l.r.code === null ? null : await redeem(config, l);
+	ok(t !== null && t.code === 'ok',
+	    `${tag}: a login without PKCE, for a confidential client`,
+	    t?.e?.stack ?? describe(l.r));
 	// Without offline_access: no refresh token.
 	l = await login(config, { scope: 'openid email' });
 	t = l.r.code === null ? null : await redeem(config, l);
@@ -464,19 +482,79 @@ async function stubRuns(config, stub) {
 	    `${tag}: fedlib: a 404 on the way fails`, r.failure);
 }
 
+// --no-rotate, and the secret sent in the body, in the header, wrong.
+async function postNoRotate(config, basic, wrong) {
+	const l = await login(config);
+	const t = l.r.code === null ? null : await redeem(config, l);
+	if (!ok(t !== null && t.code === 'ok',
+	    `${tag}: client_secret_post: code redeemed`,
+	    t?.e?.stack ?? describe(l.r)))
+		return;
+	const old = t.value.refresh_token;
+	const r1 = await outcome(client.refreshTokenGrant(config, old));
+	const r2 = await outcome(client.refreshTokenGrant(config, old));
+	ok(r1.code === 'ok' && r2.code === 'ok',
+	    `${tag}: --no-rotate: the same refresh token works twice`,
+	    r1.e?.stack ?? r2.e?.stack);
+	ok(r1.code === 'ok' && (r1.value.refresh_token === undefined ||
+	    r1.value.refresh_token === old),
+	    `${tag}: --no-rotate: no new refresh token`);
+	const r3 = await outcome(client.refreshTokenGrant(basic, old));
+	ok(r3.code === 'ok',
+	    `${tag}: the same client with client_secret_basic too`,
+	    r3.e?.stack);
+	const bad = await outcome(client.refreshTokenGrant(wrong, old));
+	is(bad.code, 'invalid_client', `${tag}: a wrong secret: ` +
+	    'invalid_client');
+}
+
+// --users and a public client: PKCE required, the file's users only.
+async function fileUsers(config) {
+	let l = await login(config, { user: 'dave', password: 's3cret' });
+	const t = l.r.code === null ? null : await redeem(config, l);
+	if (ok(t !== null && t.code === 'ok',
+	    `${tag}: --users: dave logs in, public client redeems`,
+	    t?.e?.stack ?? describe(l.r)))
+		is([t.value.claims().sub, t.value.claims().name,
+		    t.value.claims().groups], ['dave-sub', 'Dave', ['x']],
+		    `${tag}: --users: dave's claims from the file`);
+	l = await login(config, { user: 'dave' });
+	ok(l.r.loginRejected !== null,
+	    `${tag}: --users: the password is the file's, not pw-dave`);
+	l = await login(config);
+	ok(l.r.loginRejected !== null,
+	    `${tag}: --users: the built-in alice is gone`);
+	l = await login(config, { user: 'dave', password: 's3cret',
+	    pkce: false });
+	is([l.r.failure, l.r.error, l.r.code],
+	    [null, 'invalid_request', null],
+	    `${tag}: a public client without PKCE: invalid_request`);
+}
+
 async function main() {
 	const opts = issuer.startsWith('http:') ?
 	    { execute: [client.allowInsecureRequests] } : {};
+	const auth = mode === 'post' ? client.ClientSecretPost(secret) :
+	    mode === 'users' ? client.None() :
+	    client.ClientSecretBasic(secret);
 	let config;
 	try {
 		config = await client.discovery(new URL(issuer), clientId,
-		    secret, client.ClientSecretBasic(secret), opts);
+		    secret || undefined, auth, opts);
 	} catch (e) {
 		ok(false, `${tag}: openid-client discovery`, e.stack);
 		return;
 	}
 	ok(true, `${tag}: openid-client discovery`);
 	client.enableNonRepudiationChecks(config);
+	if (mode === 'post')
+		return postNoRotate(config, await client.discovery(
+		    new URL(issuer), clientId, secret,
+		    client.ClientSecretBasic(secret), opts),
+		    await client.discovery(new URL(issuer), clientId,
+		    'wrong', client.ClientSecretBasic('wrong'), opts));
+	if (mode === 'users')
+		return fileUsers(config);
 	const jwks = createRemoteJWKSet(
 	    new URL(config.serverMetadata().jwks_uri));
 	await discovery(config);
