@@ -48,7 +48,8 @@
 
 import { randomBytes, generateKeyPairSync, timingSafeEqual, createHash }
     from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync }
+    from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { parseArgs } from 'node:util';
@@ -134,8 +135,9 @@ function verbose(msg) {
 function parseClient(spec) {
 	const i = spec.indexOf(':');
 	const j = i < 0 ? -1 : spec.indexOf(':', i + 1);
+	// Not the whole spec in the message: it holds the secret.
 	if (i <= 0 || j < 0)
-		usage(`--client ${spec}: want id:secret:redirect_uri`);
+		usage('--client: want id:secret:redirect_uri');
 	const id = spec.slice(0, i), secret = spec.slice(i + 1, j);
 	const uris = spec.slice(j + 1).split(',').filter((u) => u !== '');
 	if (uris.length === 0)
@@ -189,10 +191,9 @@ function defaultUsers() {
 function loadUsers(file) {
 	let list;
 	try {
-		const text = readFileSync(file);
-		if (text.length > MAX_USERS_FILE)
+		if (statSync(file).size > MAX_USERS_FILE)
 			usage(`--users ${file}: larger than ${MAX_USERS_FILE}`);
-		list = JSON.parse(text);
+		list = JSON.parse(readFileSync(file, 'utf8'));
 	} catch (e) {
 		usage(`--users ${file}: ${e.message}`);
 	}
@@ -565,10 +566,15 @@ let provider = null;
 let handle = null;
 
 async function route(req, res) {
-	const url = new URL(req.url, `${scheme}://${req.headers.host ??
-	    'localhost'}`);
+	// Not the Host header as base: only the path matters here.
+	const url = new URL(req.url, 'http://upstream.invalid');
 	const ia = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm))?$/
 	    .exec(url.pathname);
+	// Ours first: with --path / the provider would have them all.
+	if (ia !== null)
+		return interaction(provider, req, res, ia[1], ia[2]);
+	if (url.pathname.startsWith('/admin/'))
+		return admin(req, res, url);
 	if (req.url.startsWith(opt.path)) {
 		// Mounted under the issuer path the way oidc-provider
 		// documents for a prefix (Express's app.use(prefix)): it
@@ -578,10 +584,6 @@ async function route(req, res) {
 		req.url = req.url.slice(opt.path.length - 1);
 		return handle(req, res);
 	}
-	if (ia !== null)
-		return interaction(provider, req, res, ia[1], ia[2]);
-	if (url.pathname.startsWith('/admin/'))
-		return admin(req, res, url);
 	throw new HttpError(404, 'not found');
 }
 
