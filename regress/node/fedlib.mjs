@@ -38,7 +38,9 @@
 //			chooser page (a page of links); without it a
 //			chooser page is a failure
 //	brokerApproval	"approve" (default) or "deny" on the broker's
-//			own approval page (a form with an "approval" button)
+//			own approval page: the form whose "approval"
+//			field (hidden or a button) says "approve", or the
+//			one that says anything else ("rejected" in Dex's)
 //	maxSteps	requests at most, default 20
 //	agent		an oplib Agent, to keep cookies across logins
 //
@@ -47,14 +49,22 @@
 // the client (location, a URL, null when the walk did not get there);
 // loginRejected is the message of a login form shown again after the
 // password was sent (the walk stops there); failure is null or what went
-// wrong; steps[] is { method, url, status, location, kind, text } for
-// each request.
+// wrong (the broker's own password page is a failure too: fedlib does
+// federated logins); steps[] is { method, url, status, location, kind,
+// text } for each request, kind one of get, redirect, chooser,
+// login-page, login-post, login-rejected, consent-page, consent-post,
+// approval-page, approval-post.
+//
+// oplib's Agent keeps one cookie jar for every host and port, as a
+// browser does for ports: the broker and the upstream on 127.0.0.1 see
+// each other's cookies, which is also what a real browser would do.
 
 import { Agent, readForm, unescapeHtml } from './oplib.mjs';
 
 const DEFAULT_MAX_STEPS = 20;
 const MAX_STEPS = 100;		// a caller's maxSteps is capped here
 const MAX_LINKS = 200;		// links read from a chooser page
+const MAX_FORMS = 20;		// forms read from a page
 
 // Plain text of an HTML fragment, for link names and error messages.
 function textOf(s) {
@@ -80,11 +90,13 @@ function links(html, base) {
 	return out;
 }
 
-// The chooser link of a connector, by its shown name or its id (the
-// last path segment, as in Dex's /auth/<id>, or a connector_id= query).
+// The chooser link of a connector, by its shown name (with or without
+// Dex's "Log in with ") or its id (the last path segment, as in Dex's
+// /auth/<id>, or a connector_id= query).
 function pickLink(list, want) {
 	const w = String(want).toLowerCase();
 	return list.find((l) => l.text.toLowerCase() === w) ??
+	    list.find((l) => l.text.toLowerCase() === `log in with ${w}`) ??
 	    list.find((l) => l.url.pathname.split('/').pop() === want ||
 	    l.url.searchParams.get('connector_id') === want) ?? null;
 }
@@ -99,16 +111,44 @@ function button(form, name, value) {
 	    f.value === value && (f.tag === 'button' || f.type === 'submit'));
 }
 
-// What a page is: its form decides.
-function classify(form) {
-	if (hasField(form, 'password', 'password') && hasField(form, 'login'))
-		return 'login';
-	if (button(form, 'decision', 'approve') &&
-	    button(form, 'decision', 'deny'))
-		return 'consent';
-	if (form !== null && form.fields.some((f) => f.name === 'approval'))
-		return 'approval';
-	return null;
+// Every form of a page (oplib's readForm reads the first one only; Dex's
+// approval page has one form to approve and another to reject).
+function forms(html, base) {
+	const out = [];
+	for (const m of html.matchAll(/<form\b[\s\S]*?<\/form>/gi)) {
+		if (out.length >= MAX_FORMS)
+			break;
+		out.push(readForm(m[0], base));
+	}
+	return out;
+}
+
+// What a page is, and the form to send with the fields to add: its
+// forms decide.  want: { user, password, deny, brokerApproval }.
+function classify(list, want) {
+	const login = list.find((f) => hasField(f, 'password', 'password') &&
+	    hasField(f, 'login'));
+	if (login !== undefined)
+		return { kind: 'login', form: login,
+		    add: { login: want.user, password: want.password } };
+	const consent = list.find((f) => button(f, 'decision', 'approve') &&
+	    button(f, 'decision', 'deny'));
+	if (consent !== undefined)
+		return { kind: 'consent', form: consent,
+		    add: { decision: want.deny ? 'deny' : 'approve' } };
+	// The broker's approval: a form whose "approval" field (hidden, or
+	// the button pressed) says approve, and one that says otherwise.
+	const approve = want.brokerApproval === 'approve';
+	for (const f of list) {
+		const a = f.fields.find((x) => x.name === 'approval' &&
+		    (x.value === 'approve') === approve);
+		if (a !== undefined)
+			return { kind: 'approval', form: f,
+			    add: { approval: a.value } };
+	}
+	if (list.some((f) => hasField(f, 'approval')))
+		return { kind: 'approval', form: null };
+	return { kind: null, form: null };
 }
 
 // The message of a re-shown form: the element marked as an alert.
@@ -186,11 +226,17 @@ export async function fedLogin(start, opts = {}) {
 			return fail(`${method} ${url}: status ${r.status}: ` +
 			    textOf(r.text).slice(0, 200));
 
-		const f = readForm(r.text, r.url);
-		const kind = classify(f);
+		const c = classify(forms(r.text, r.url), {
+			user, password, deny: opts.deny,
+			brokerApproval: opts.brokerApproval ?? 'approve',
+		});
+		const kind = c.kind;
 		const onUpstream = upOrigin === null ?
 		    kind === 'login' || kind === 'consent' :
 		    url.origin === upOrigin;
+		if (!onUpstream && kind === 'login')
+			return fail(`${url}: the broker's own password page; ` +
+			    'fedlib does federated logins');
 		if (!onUpstream && kind !== 'approval') {
 			const list = links(r.text, r.url);
 			if (list.length === 0)
@@ -222,20 +268,15 @@ export async function fedLogin(start, opts = {}) {
 			return fail(`${url}: an upstream page without a ` +
 			    'login or consent form: ' +
 			    textOf(r.text).slice(0, 200));
-		if (f.method !== 'post')
+		if (c.form === null)
+			return fail(`${url}: an approval page without a ` +
+			    `form to ${opts.brokerApproval ?? 'approve'}`);
+		if (c.form.method !== 'post')
 			return fail(`${url}: the ${kind} form does not post`);
 		step.kind = `${kind}-page`;
-		form = { ...f.hidden };
-		if (kind === 'login') {
-			form.login = user;
-			form.password = password;
-		} else if (kind === 'consent') {
-			form.decision = opts.deny ? 'deny' : 'approve';
-		} else {
-			form.approval = opts.brokerApproval ?? 'approve';
-		}
+		form = { ...c.form.hidden, ...c.add };
+		url = c.form.action;
 		posted = kind;
-		url = f.action;
 	}
 
 	res.location = url;

@@ -360,11 +360,20 @@ function stubBroker(config, port) {
 		const state = u.searchParams.get('state') ?? '';
 		if (u.pathname === '/auth') {
 			const q = `state=${encodeURIComponent(state)}`;
+			// As Dex's login.html lays it out.
 			send(res, 200, { 'content-type': 'text/html' },
-			    '<ul><li><a href="/auth/local?' + q +
-			    '">Email</a></li>\n<li><a href=\'/auth/' +
-			    `authentik?${q}'>Log in with <b>Authentik</b>` +
-			    '</a></li></ul>');
+			    '<link href="/static/main.css" rel="stylesheet">' +
+			    '<div><a class="btn" href="/auth/local?' + q +
+			    '" target="_self"><span class="icon"></span>' +
+			    '<span>Log in with Email</span></a></div>\n' +
+			    '<div><a class="btn" href=\'/auth/authentik?' +
+			    `${q}'><span>Log in with Authentik</span>` +
+			    '</a></div>');
+		} else if (u.pathname === '/auth/local') {
+			send(res, 200, { 'content-type': 'text/html' },
+			    '<form method="post" action="/auth/local/login">' +
+			    '<input type="text" name="login"><input ' +
+			    'type="password" name="password"></form>');
 		} else if (u.pathname === '/auth/authentik') {
 			const p = {
 				verifier: client.randomPKCECodeVerifier(),
@@ -383,14 +392,15 @@ function stubBroker(config, port) {
 			stub.seen = { url: u, ...stub.pending.get(state) };
 			if (!stub.approval)
 				return toApp(res, { code: 'from-stub', state });
+			// Dex's approval.html: a form for each answer.
+			const req = `<input type="hidden" name="req" ` +
+			    `value="${encodeURIComponent(state)}">`;
 			send(res, 200, { 'content-type': 'text/html' },
-			    '<form method="post" action="/approval">' +
-			    '<input type="hidden" name="req" ' +
-			    `value="${encodeURIComponent(state)}">` +
-			    '<button type="submit" name="approval" ' +
-			    'value="approve">Grant</button><button ' +
-			    'type="submit" name="approval" value="deny">' +
-			    'Cancel</button></form>');
+			    ['approve', 'rejected'].map((v) =>
+			    '<form method="post" action="/approval">' + req +
+			    '<input type="hidden" name="approval" ' +
+			    `value="${v}"><button type="submit">${v}` +
+			    '</button></form>').join('\n'));
 		} else if (u.pathname === '/approval' &&
 		    req.method === 'POST') {
 			let body = '';
@@ -423,7 +433,7 @@ async function viaStub(config, port) {
 async function stubRuns(config, stub) {
 	const opts = { redirectUri: APP, upstream: issuer };
 	let r = await fedLogin(`${stub.base}/auth?state=s1`,
-	    { ...opts, chooseConnector: 'Log in with Authentik' });
+	    { ...opts, chooseConnector: 'Authentik' });
 	ok(r.failure === null && r.code === 'from-stub' && r.state === 's1',
 	    `${tag}: fedlib: chooser by name, upstream login and consent, ` +
 	    'back through /callback to the client', describe(r));
@@ -465,7 +475,7 @@ async function stubRuns(config, stub) {
 	stub.approval = false;
 
 	r = await fedLogin(`${stub.base}/auth?state=s4`, opts);
-	ok(/chooser page .*Email, Log in with Authentik.* no chooseConn/
+	ok(/chooser page .*with Email, Log in with Authentik.* no choose/
 	    .test(r.failure ?? '') && r.location === null,
 	    `${tag}: fedlib: a chooser page without chooseConnector fails`,
 	    r.failure);
@@ -477,6 +487,11 @@ async function stubRuns(config, stub) {
 	    { ...opts, chooseConnector: 'authentik', maxSteps: 4 });
 	ok(r.failure === 'more than 4 requests' && r.steps.length === 4,
 	    `${tag}: fedlib: maxSteps`, r.failure);
+	r = await fedLogin(`${stub.base}/auth?state=s7`,
+	    { ...opts, chooseConnector: 'local' });
+	ok(/broker's own password page/.test(r.failure ?? ''),
+	    `${tag}: fedlib: the broker's password page is not for it`,
+	    r.failure);
 	r = await fedLogin(`${stub.base}/nothing`, opts);
 	ok(/status 404/.test(r.failure ?? ''),
 	    `${tag}: fedlib: a 404 on the way fails`, r.failure);
