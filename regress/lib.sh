@@ -173,3 +173,76 @@ children_of() {
 role_of() {
 	tr '\0' ' ' <"/proc/$1/cmdline" | sed -n 's/.* -P \([a-z]*\) .*/\1/p'
 }
+
+# relay: renumber the TAP lines of a node check ("ok - ...") into ours.
+relay() {
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*)	ok "${line#ok - }" ;;
+		"not ok - "*)	not_ok "${line#not ok - }" ;;
+		"#"*)		echo "$line" ;;
+		esac
+	done
+}
+
+# need_upstream: node, the npm packages of regress/node (npm ci when
+# missing) and an oidc-provider that loads; else one SKIP line and 1.
+need_upstream() {
+	nodedir=$top/regress/node
+	if ! command -v node >/dev/null 2>&1; then
+		skip "node not found"
+		return 1
+	fi
+	if [ ! -d "$nodedir/node_modules/oidc-provider" ] ||
+	    [ ! -d "$nodedir/node_modules/openid-client" ]; then
+		if ! (cd "$nodedir" && npm ci --no-audit --no-fund) \
+		    >"$scratch/npm.log" 2>&1; then
+			tail -n 5 "$scratch/npm.log" | sed 's/^/# /'
+			skip "npm ci in regress/node failed"
+			return 1
+		fi
+	fi
+	# oidc-provider 9 wants URL.parse (node 20.18 and later).
+	if ! (cd "$nodedir" && node --input-type=module \
+	    -e 'await import("oidc-provider"); URL.parse("http://x/")') \
+	    >"$scratch/node.log" 2>&1; then
+		tail -n 5 "$scratch/node.log" | sed 's/^/# /'
+		skip "oidc-provider does not load on node $(node --version)"
+		return 1
+	fi
+	return 0
+}
+
+# start_upstream NAME ARGS...: upstream.mjs (oidc-provider playing
+# Authentik) on a free port unless ARGS name one; sets $up_pid and
+# $up_issuer, or fails after 10 s.
+start_upstream() {
+	su_name=$1
+	shift
+	rm -f "$scratch/$su_name.ready"
+	node "$top/regress/node/upstream.mjs" --port 0 \
+	    --ready-file "$scratch/$su_name.ready" "$@" \
+	    >"$scratch/$su_name.out" 2>"$scratch/$su_name.err" &
+	up_pid=$!
+	daemon_pids="$daemon_pids $up_pid"
+	i=0
+	while [ ! -s "$scratch/$su_name.ready" ] && [ $i -lt 100 ]; do
+		kill -0 "$up_pid" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	up_issuer=$(cat "$scratch/$su_name.ready" 2>/dev/null)
+	[ -n "$up_issuer" ]
+}
+
+# stop_upstream [PID]: SIGTERM and wait, $rc its exit status; forgotten
+# by the cleanup at exit, whose kill could otherwise hit a reused pid.
+stop_upstream() {
+	su_pid=${1:-$up_pid}
+	stop_daemon "$su_pid"
+	sp_left=
+	for p in $daemon_pids; do
+		[ "$p" = "$su_pid" ] || sp_left="$sp_left $p"
+	done
+	daemon_pids=$sp_left
+}

@@ -28,16 +28,6 @@ OAUTH_CONFIG_LIB=1
 
 nodedir=$top/regress/node
 
-relay() {
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*)	ok "${line#ok - }" ;;
-		"not ok - "*)	not_ok "${line#not ok - }" ;;
-		"#"*)		echo "$line" ;;
-		esac
-	done
-}
-
 # run_node NAME ARGS...: errors.mjs ARGS, relayed; a crash is a failure.
 run_node() {
 	rn_name=$1

@@ -28,16 +28,6 @@ nodedir=$top/regress/node
 shots=${SCREENSHOTS:-$top/regress/out/screenshots}
 chromium=${CHROMIUM:-/usr/bin/chromium}
 
-relay() {
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*)	ok "${line#ok - }" ;;
-		"not ok - "*)	not_ok "${line#not ok - }" ;;
-		"#"*)		echo "$line" ;;
-		esac
-	done
-}
-
 if [ ! -x "$chromium" ]; then
 	not_ok "$chromium missing: sh scripts/deps.sh install-test"
 	done_testing

@@ -28,41 +28,7 @@ client_id=broker
 client_secret=broker-secret
 redirect=http://127.0.0.1:5555/callback
 
-# Renumber the lines of a node check into ours.
-relay() {
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*)	ok "${line#ok - }" ;;
-		"not ok - "*)	not_ok "${line#not ok - }" ;;
-		"#"*)		echo "$line" ;;
-		esac
-	done
-}
-
-if ! command -v node >/dev/null 2>&1; then
-	skip "node not found"
-	done_testing
-	exit 0
-fi
-if [ ! -d "$nodedir/node_modules/oidc-provider" ] ||
-    [ ! -d "$nodedir/node_modules/openid-client" ]; then
-	if ! (cd "$nodedir" && npm ci --no-audit --no-fund) \
-	    >"$scratch/npm.log" 2>&1; then
-		tail -n 5 "$scratch/npm.log" | sed 's/^/# /'
-		skip "npm ci in regress/node failed"
-		done_testing
-		exit 0
-	fi
-fi
-# oidc-provider 9 wants URL.parse (node 20.18 and later).
-if ! (cd "$nodedir" && node --input-type=module \
-    -e 'await import("oidc-provider"); URL.parse("http://x/")') \
-    >"$scratch/node.log" 2>&1; then
-	tail -n 5 "$scratch/node.log" | sed 's/^/# /'
-	skip "oidc-provider does not load on node $(node --version)"
-	done_testing
-	exit 0
-fi
+need_upstream || { done_testing; exit 0; }
 
 # A bad command line is refused with status 2.
 node "$nodedir/upstream.mjs" --port 0 >/dev/null 2>&1
@@ -74,38 +40,6 @@ node "$nodedir/upstream.mjs" --port 0 --alg HS256 \
 rc=$?
 [ $rc -eq 2 ] && ok "upstream.mjs --alg HS256: exit 2" ||
     not_ok "upstream.mjs --alg HS256: exit $rc, want 2"
-
-# start_upstream NAME ARGS...: upstream.mjs on a free port; sets $up_pid
-# and $up_issuer, or fails after 10 s.
-start_upstream() {
-	su_name=$1
-	shift
-	rm -f "$scratch/$su_name.ready"
-	node "$nodedir/upstream.mjs" --port 0 \
-	    --ready-file "$scratch/$su_name.ready" "$@" \
-	    >"$scratch/$su_name.out" 2>"$scratch/$su_name.err" &
-	up_pid=$!
-	daemon_pids="$daemon_pids $up_pid"
-	i=0
-	while [ ! -s "$scratch/$su_name.ready" ] && [ $i -lt 100 ]; do
-		kill -0 "$up_pid" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	up_issuer=$(cat "$scratch/$su_name.ready" 2>/dev/null)
-	[ -n "$up_issuer" ]
-}
-
-# stop_upstream: SIGTERM and wait, $rc its exit status; forgotten by the
-# cleanup at exit, whose kill could otherwise hit a reused pid.
-stop_upstream() {
-	stop_daemon "$up_pid"
-	sp_left=
-	for p in $daemon_pids; do
-		[ "$p" = "$up_pid" ] || sp_left="$sp_left $p"
-	done
-	daemon_pids=$sp_left
-}
 
 # run_case SCHEME ALG: one upstream, the self-test against it, its exit.
 run_case() {
