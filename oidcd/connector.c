@@ -69,6 +69,9 @@ struct connector_env {
 	struct event		*cn_ev;		/* runs the next check */
 	uint64_t		 cn_busy_logged;	/* ms */
 	uint64_t		 cn_busy_count;
+	char			*cn_ca;		/* system roots, from the parent */
+	size_t			 cn_calen;
+	size_t			 cn_catotal;
 };
 
 static struct connector_env	*env;
@@ -88,6 +91,7 @@ static void	 connector_enqueue(struct imsg *, int);
 static void	 connector_run(int, short, void *);
 static void	 connector_password(struct conn_req *);
 static void	 connector_refresh(struct imsg *, int);
+static void	 connector_upstream(struct imsg *, int);
 static int	 connector_known(const char *);
 static const char *printable(const char *, char *, size_t);
 
@@ -122,12 +126,43 @@ connector_init(struct privsep *ps, struct privsep_proc *p, void *arg)
 	 * files that the sandbox hides; use one now.
 	 */
 	(void)passwd_rl_check(env->cn_rl, "", NULL, 0);
+	federation_init(ps);
+}
+
+/* The system's CA roots arrive in chunks (config_settls()). */
+static void
+connector_ca_chunk(struct imsg *imsg)
+{
+	struct cfg_tls	 ct;
+	size_t		 len = imsg_get_len(imsg);
+
+	if (len < sizeof(ct))
+		fatalx("%s: short IMSG_CFG_TLS", __func__);
+	memcpy(&ct, imsg->data, sizeof(ct));
+	if (ct.ct_type != CFG_TLS_CA || ct.ct_total > CFG_CA_BUNDLE_MAX ||
+	    ct.ct_len != len - sizeof(ct) ||
+	    ct.ct_offset + ct.ct_len > ct.ct_total)
+		fatalx("%s: bad IMSG_CFG_TLS", __func__);
+	if (ct.ct_offset == 0) {
+		free(env->cn_ca);
+		if ((env->cn_ca = malloc(ct.ct_total)) == NULL)
+			fatal("%s: malloc", __func__);
+		env->cn_catotal = ct.ct_total;
+		env->cn_calen = 0;
+	}
+	if (env->cn_ca == NULL || ct.ct_total != env->cn_catotal ||
+	    ct.ct_offset != env->cn_calen)
+		fatalx("%s: IMSG_CFG_TLS out of order", __func__);
+	memcpy(env->cn_ca + ct.ct_offset, (char *)imsg->data + sizeof(ct),
+	    ct.ct_len);
+	env->cn_calen += ct.ct_len;
 }
 
 static int
 connector_dispatch_parent(int fd, struct privsep_proc *p, struct imsg *imsg)
 {
 	struct privsep	*ps = p->p_ps;
+	char		 err[256];
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_RESET:
@@ -138,8 +173,24 @@ connector_dispatch_parent(int fd, struct privsep_proc *p, struct imsg *imsg)
 		json_decref(env->cn_config);
 		env->cn_config = config_getglobal(imsg);
 		connector_configure();
+		free(env->cn_ca);
+		env->cn_ca = NULL;
+		env->cn_calen = env->cn_catotal = 0;
+		break;
+	case IMSG_CFG_TLS:
+		connector_ca_chunk(imsg);
 		break;
 	case IMSG_CFG_DONE:
+		if (env->cn_calen != env->cn_catotal)
+			fatalx("%s: CA roots cut short", __func__);
+		if (federation_configure(env->cn_config, env->cn_ca,
+		    env->cn_calen, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		/* Each connector keeps its own copy in its TLS config. */
+		free(env->cn_ca);
+		env->cn_ca = NULL;
+		env->cn_calen = env->cn_catotal = 0;
+		federation_start();
 		env->cn_configured = 1;
 		proc_compose(ps, PROC_PARENT, IMSG_CFG_DONE, NULL, 0);
 		break;
@@ -181,6 +232,9 @@ connector_dispatch_frontend(int fd, struct privsep_proc *p,
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CONN_PASSWORD:
 	case IMSG_CONN_REFRESH:
+	case IMSG_CONN_LOGIN:
+	case IMSG_CONN_CALLBACK:
+	case IMSG_CONN_EXCHANGE:
 		break;
 	default:
 		return (-1);
@@ -192,10 +246,17 @@ connector_dispatch_frontend(int fd, struct privsep_proc *p,
 		    "Request too large.");
 		goto done;
 	}
-	if (imsg_get_type(imsg) == IMSG_CONN_PASSWORD)
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CONN_PASSWORD:
 		connector_enqueue(imsg, n);
-	else
+		break;
+	case IMSG_CONN_REFRESH:
 		connector_refresh(imsg, n);
+		break;
+	default:
+		connector_upstream(imsg, n);
+		break;
+	}
  done:
 	/* The payload may hold a password; imsg_free() does not zero. */
 	if (imsg->data != NULL)
@@ -380,6 +441,35 @@ connector_password(struct conn_req *cr)
 	json_decref(req);
 }
 
+/* Login, callback and token exchange: the upstream side's. */
+static void
+connector_upstream(struct imsg *imsg, int n)
+{
+	json_t		*req;
+	uint32_t	 peerid = imsg_get_id(imsg);
+
+	req = json_loadb(imsg->data, imsg_get_len(imsg),
+	    JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(req)) {
+		connector_error(n, peerid, "invalid_request",
+		    "Malformed request.");
+		json_decref(req);
+		return;
+	}
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CONN_LOGIN:
+		federation_login(req, n, peerid);
+		break;
+	case IMSG_CONN_CALLBACK:
+		federation_callback(req, n, peerid);
+		break;
+	case IMSG_CONN_EXCHANGE:
+		federation_exchange(req, n, peerid);
+		break;
+	}
+	json_decref(req);
+}
+
 /* An upstream connector of the config, by id. */
 static int
 connector_known(const char *cid)
@@ -439,11 +529,11 @@ connector_refresh(struct imsg *imsg, int n)
 			break;
 		}
 	} else if (strcmp(cid, PASSWD_CONNECTOR_ID) != 0 &&
+	    federation_has(cid)) {
+		federation_refresh(req, n, peerid);
+	} else if (strcmp(cid, PASSWD_CONNECTOR_ID) != 0 &&
 	    connector_known(cid)) {
-		/*
-		 * No upstream refresh yet: Dex keeps the identity of a
-		 * connector that cannot refresh.
-		 */
+		/* Dex keeps the identity of a connector that cannot refresh. */
 		connector_reply(n, peerid, json_pack("{s:b, s:O}", "ok", 1,
 		    "identity", old));
 	} else {

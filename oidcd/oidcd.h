@@ -426,6 +426,17 @@ const char *oidc_not_ready(void);
 /* connector.c */
 void	 connector(struct privsep *, struct privsep_proc *);
 
+/* federation.c: the connector's upstream side */
+void	 federation_init(struct privsep *);
+int	 federation_configure(const json_t *, const char *, size_t, char *,
+	    size_t);
+void	 federation_start(void);
+int	 federation_has(const char *);
+void	 federation_login(const json_t *, int, uint32_t);
+void	 federation_callback(const json_t *, int, uint32_t);
+void	 federation_refresh(const json_t *, int, uint32_t);
+void	 federation_exchange(const json_t *, int, uint32_t);
+
 /* control.c */
 void	 control(struct privsep *, struct privsep_proc *);
 
