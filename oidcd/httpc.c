@@ -1144,13 +1144,15 @@ httpc_request(struct httpc *hc, const char *method, const char *url,
 	if ((!post && bodylen > 0) || (body == NULL && bodylen > 0) ||
 	    bodylen > HTTPC_REQ_BODY_MAX)
 		return (NULL);
-	for (i = 0; headers != NULL && headers[i] != NULL; i++)
+	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
 		if (i == HTTPC_REQ_HEADERS_MAX ||
 		    !httpc_header_ok(headers[i])) {
+			/* Not the header itself: it may carry a secret. */
 			log_debug("%s: caller header %zu refused", __func__,
 			    i);
 			return (NULL);
 		}
+	}
 
 	if ((req = calloc(1, sizeof(*req))) == NULL)
 		return (NULL);

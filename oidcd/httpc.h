@@ -149,7 +149,27 @@ struct httpc_parser {
 	struct http_kv		 hdrs[HTTPC_HEADERS_MAX];
 };
 
-/* httpc.c */
+/*
+ * httpc.c
+ *
+ * httpc_dns_new()	evdns base from HTTPC_RESOLV_CONF and HTTPC_HOSTS;
+ *			call before chroot; free with evdns_base_free(, 1)
+ *			after every client using it.  _files(): other paths.
+ * httpc_new()		a client; dns may be NULL (literal addresses only).
+ *			NULL on a bad config.  The CA PEM is copied.
+ * httpc_free()		cancels every request (no callbacks), closes all.
+ * httpc_request()	method "GET", "HEAD" or "POST"; headers is a NULL-
+ *			terminated list of "Name: value" or NULL; body only
+ *			for POST.  Copied; the request in flight, or NULL.
+ * httpc_cancel()	no callback follows; a no-op in its own callback.
+ * httpc_idle_count()	idle keep-alive connections (for tests).
+ * httpc_header()	first value of a response header, any case.
+ * httpc_parse_url()	0, or -1 for what httpc_request() would refuse.
+ * httpc_form_add()	-1 on an empty key or over HTTPC_REQ_BODY_MAX.
+ * httpc_basic_auth()	"Authorization: Basic ..." to pass as a header;
+ *			the caller freezero()s it.  NULL if too long.
+ * httpc_parser_*()	the response parser, see struct httpc_parser.
+ */
 struct evdns_base	*httpc_dns_new(struct event_base *);
 struct evdns_base	*httpc_dns_new_files(struct event_base *,
 			    const char *, const char *);
