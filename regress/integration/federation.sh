@@ -103,6 +103,22 @@ $(conn slow "$up_a" "    providerDiscoveryOverrides:
       tokenURL: http://127.0.0.1:$hole_port/token")
 $(conn badsig "$up_a" "    providerDiscoveryOverrides:
       jwksURL: ${up_b}jwks")
+- type: oauth
+  id: generic
+  name: Generic OAuth2
+  config:
+    clientID: oidcd
+    clientSecret: oidcd-secret
+    redirectURI: $cb
+    authorizationURL: ${up_a}auth
+    tokenURL: ${up_a}token
+    userInfoURL: ${up_a}me
+    scopes: [openid, profile, email, groups]
+    userIDKey: sub
+    claimMapping:
+      userNameKey: name
+      preferredUsernameKey: preferred_username
+      emailVerifiedKey: email_verified
 "
 write_config "$scratch/oidcd.yaml" "$port"
 start_daemon "$scratch/oidcd.yaml" "$scratch/oidcd.log"
@@ -146,6 +162,7 @@ fedrun flow "$up_a" authentik "http RS256" direct direct-secret
 fedrun flow "$up_s" secure "https PS256"
 fedrun login "$up_e" edwards "EdDSA upstream"
 fedrun two "$up_a" authentik "$up_b" second
+fedrun oauth "$up_a" generic
 
 # Every failure ends at the client with an OAuth error.
 fedrun fail "$up_a" wrongiss server_error "not available"

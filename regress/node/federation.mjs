@@ -29,6 +29,8 @@
 //	a bad code and a replayed callback at /callback
 //   login ISSUER CLIENT SECRET REDIRECT UPSTREAM CONN TAG
 //	one login, its ID token and one refresh through to the upstream
+//   oauth ISSUER CLIENT SECRET REDIRECT UPSTREAM CONN
+//	a login through Dex's generic OAuth2 connector (userinfo)
 //
 // Prints TAP lines without numbers; the shell script numbers them.
 
@@ -327,6 +329,27 @@ async function one(upstream, conn, tag) {
 	    `${tag}: and the refresh token rotates`);
 }
 
+async function oauth(upstream, conn) {
+	const cfg = await config();
+	const before = (await admin(upstream, 'GET', 'stats')).json?.userinfo;
+	const l = await login(cfg, upstream, { connector: conn, user: 'bob' });
+	const t = l.r.code !== null ? await redeem(cfg, l) : null;
+	if (!ok(t?.code === 'ok', `${conn}: login through the OAuth2 ` +
+	    'connector, code redeemed', describe(l.r) + (t?.e?.stack ?? '')))
+		return;
+	const c = t.value.claims();
+	is([c.sub, c.email, c.email_verified, c.name, c.preferred_username,
+	    c.groups], [dexSub('bob-sub', conn), 'bob@example.com', false,
+	    'Bob Builder', 'bob', undefined],
+	    `${conn}: the identity mapped from userinfo with userIDKey and ` +
+	    'claimMapping (a groups string is no list to Dex\'s oauth ' +
+	    'connector)');
+	is((await admin(upstream, 'GET', 'stats')).json?.userinfo,
+	    before + 1, `${conn}: the upstream's userinfo was asked once`);
+	is(t.value.refresh_token, undefined, `${conn}: no refresh token: ` +
+	    "Dex's oauth connector cannot refresh");
+}
+
 async function two(up1, conn1, up2, conn2) {
 	const cfg = await config();
 	const a = await login(cfg, up1, { chooseConnector: conn1 });
@@ -420,6 +443,9 @@ try {
 		break;
 	case 'login':
 		await one(rest[0], rest[1], rest[2] ?? rest[1]);
+		break;
+	case 'oauth':
+		await oauth(rest[0], rest[1]);
 		break;
 	default:
 		diag(`unknown mode ${mode}`);
