@@ -26,4 +26,10 @@ sh "$top/bench/memory.sh" || rc=1
 echo
 echo "== discovery and /keys against nginx (bench/discovery.sh)"
 sh "$top/bench/discovery.sh" || rc=1
+echo
+echo "== token endpoint against the signing limit (bench/token.sh)"
+sh "$top/bench/token.sh" || rc=1
+echo
+echo "== federated logins through an upstream (bench/federation.sh)"
+sh "$top/bench/federation.sh" || rc=1
 exit $rc

@@ -126,25 +126,6 @@ seed_tokens() {
 	done
 }
 
-# CPU ticks used so far by oidcd and each child, "role ticks" a line.
-cpu_snapshot() {
-	for p in "$1" $(pgrep -P "$1"); do
-		r=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
-		    sed -n 's/.* -P \([a-z]*\) .*/\1/p')
-		awk -v r="${r:-parent}" '{ print r, $14 + $15 }' \
-		    "/proc/$p/stat" 2>/dev/null
-	done | awk '{ t[$1] += $2 } END { for (r in t) print r, t[r] }' |
-	    sort
-}
-
-# Share of one CPU each role used between two snapshots over SECONDS.
-cpu_share() {
-	hz=$(getconf CLK_TCK)
-	join "$1" "$2" | awk -v s="$3" -v hz="$hz" '
-	    { printf "%s%s %.0f%%", (NR > 1 ? ", " : ""), $1,
-	    100 * ($3 - $2) / hz / s } END { print "" }'
-}
-
 field() {
 	awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'
 }
