@@ -353,6 +353,8 @@ fed_discover(struct fed_conn *fc)
 {
 	const char	*hdrs[] = { "Accept: application/json", NULL };
 
+	if (fc->fc_conf == NULL)
+		return;		/* a bad config: out of service */
 	if (fc->fc_conf->uc_type != UPSTREAM_OIDC) {
 		fc->fc_ready = 1;
 		return;
@@ -409,14 +411,20 @@ federation_configure(const json_t *cfg, const char *ca, size_t calen,
 		TAILQ_INIT(&fc->fc_ops);
 		fc->fc_id = xstrdup(id);
 		fc->fc_backoff = FED_RETRY_MIN;
+		if ((fc->fc_retry = evtimer_new(fed.fe_base, fed_retry_cb,
+		    fc)) == NULL)
+			fatal("%s: evtimer_new", __func__);
+		TAILQ_INSERT_TAIL(&fed.fe_conns, fc, fc_entry);
 		if (upstream_config_load(json_object_get(c, "config"), type,
 		    id, jstr(cfg, "issuer"), &fc->fc_conf, cerr,
 		    sizeof(cerr)) == -1) {
-			(void)snprintf(err, errlen, "connector %s: %s", id,
-			    cerr);
-			free(fc->fc_id);
-			free(fc);
-			goto done;
+			/*
+			 * The parent checked it with the same rules: this
+			 * one stays out of service, the others work.
+			 */
+			log_warnx("connector %s: %s", id, cerr);
+			(void)strlcpy(fc->fc_why, cerr, sizeof(fc->fc_why));
+			continue;
 		}
 		upstream_set_seal_key(fc->fc_conf, key);
 		fed_log_warnings(fc);
@@ -438,19 +446,16 @@ federation_configure(const json_t *cfg, const char *ca, size_t calen,
 			hc.max_body = JOSE_JWKS_MAX_LEN;
 		if ((fc->fc_http = httpc_new(fed.fe_base, fed.fe_dns,
 		    &hc)) == NULL) {
-			(void)snprintf(err, errlen, "connector %s: cannot set "
-			    "up its HTTP client (rootCAs?)", id);
+			log_warnx("connector %s: cannot set up its HTTP "
+			    "client (rootCAs?)", id);
+			(void)strlcpy(fc->fc_why, "cannot set up its HTTP "
+			    "client (rootCAs?)", sizeof(fc->fc_why));
 			upstream_conf_free(fc->fc_conf);
-			free(fc->fc_id);
-			free(fc);
-			goto done;
+			fc->fc_conf = NULL;
+			continue;
 		}
-		if ((fc->fc_retry = evtimer_new(fed.fe_base, fed_retry_cb,
-		    fc)) == NULL)
-			fatal("%s: evtimer_new", __func__);
 		(void)strlcpy(fc->fc_why, "discovery in progress",
 		    sizeof(fc->fc_why));
-		TAILQ_INSERT_TAIL(&fed.fe_conns, fc, fc_entry);
 	}
 	rv = 0;
  done:

@@ -48,6 +48,7 @@
 #include "conf.h"
 #include "db.h"
 #include "jose.h"
+#include "upstream.h"
 
 #define PARENT_MAX_LISTENERS	2
 #define PARENT_TLS_FILE_MAX	(1024 * 1024)
@@ -271,6 +272,34 @@ parent_open_listeners(struct oidcd *env, struct oidcd_conf *cf)
 			close(env->sc_listeners[j].pl_fd);
 	memcpy(env->sc_listeners, nl, sizeof(nl));
 	env->sc_nlisteners = n;
+	return (0);
+}
+
+/*
+ * The upstream connectors' configs through the connector's own rules
+ * (upstream.c), so that a bad one fails the start, -n and a reload
+ * with its place in the file, not the connector process later.
+ */
+static int
+parent_check_connectors(const struct oidcd_conf *cf, char *err,
+    size_t errlen)
+{
+	struct conf_connector	*cn;
+	struct upstream_conf	*uc;
+	char			 why[UPSTREAM_ERR_MAX];
+
+	TAILQ_FOREACH(cn, &cf->cf_connectors, cn_entry) {
+		if (strcmp(cn->cn_type, "oidc") != 0 &&
+		    strcmp(cn->cn_type, "oauth") != 0)
+			continue;
+		if (upstream_config_load(cn->cn_config, cn->cn_type,
+		    cn->cn_id, cf->cf_issuer, &uc, why, sizeof(why)) == -1) {
+			(void)snprintf(err, errlen, "%s:%d: connector %s: %s",
+			    cf->cf_file, cn->cn_line, cn->cn_id, why);
+			return (-1);
+		}
+		upstream_conf_free(uc);
+	}
 	return (0);
 }
 
@@ -622,6 +651,10 @@ main(int argc, char *argv[])
 	conf_msgs_free(&msgs);
 	if (cf == NULL)
 		exit(1);
+	if (parent_check_connectors(cf, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "%s\n", errbuf);
+		exit(1);
+	}
 	if (config_loadtemplates(cf->cf_fe_dir, &env->sc_templates, errbuf,
 	    sizeof(errbuf)) == -1) {
 		fprintf(stderr, "%s: frontend.dir: %s\n", conffile, errbuf);
@@ -907,6 +940,11 @@ parent_reload(struct oidcd *env, const char *file, char **err)
 		return (-1);
 	}
 	conf_msgs_free(&msgs);
+	if (parent_check_connectors(cf, tbuf, sizeof(tbuf)) == -1) {
+		*err = strdup(tbuf);
+		conf_free(cf);
+		return (-1);
+	}
 	if ((what = parent_reload_check(env->sc_conf, cf)) != NULL) {
 		if (asprintf(err, "%s: changing %s needs a restart", file,
 		    what) == -1)

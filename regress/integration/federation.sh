@@ -54,6 +54,24 @@ openssl x509 -req -in "$scratch/up.csr" -CA "$scratch/ca.pem" \
     -CAkey "$scratch/ca.key" -CAcreateserial -days 1 \
     -extfile "$scratch/up.ext" -out "$scratch/up.pem" >/dev/null 2>&1
 
+# A connector config the connector would refuse fails the load, with
+# its place in the file.
+CONF_EXTRA="connectors:
+- type: oidc
+  id: wrongcb
+  name: Wrong callback
+  config:
+    issuer: http://127.0.0.1:9/x/
+    clientID: oidcd
+    redirectURI: http://127.0.0.1:$port/elsewhere/callback"
+write_config "$scratch/bad.yaml" "$port"
+out=$("$OIDCD" -n -f "$scratch/bad.yaml" 2>&1)
+case "$out" in
+*"bad.yaml:"[0-9]*": connector wrongcb: config.redirectURI must be \"$cb\""*)
+	ok "oidcd -n: a wrong redirectURI is an error at its connector" ;;
+*)	not_ok "oidcd -n on a wrong redirectURI: $out" ;;
+esac
+
 clients="--client oidcd:oidcd-secret:$cb --client direct:direct-secret:$cb"
 start_upstream a --alg RS256 $clients || not_ok "upstream a starts"
 up_a=$up_issuer
@@ -95,6 +113,8 @@ $(conn second "$up_b")
 $(conn edwards "$up_e")
 $(conn secure "$up_s" "    rootCAs: [$scratch/ca.pem]")
 $(conn secure-noca "$up_s")
+$(conn secure-insecure "$up_s" "    insecureSkipVerify: true")
+$(conn withinfo "$up_e" "    getUserInfo: true")
 $(conn late "$up_late")
 $(conn wrongiss "${up_a%/}")
 $(conn down "$up_a" "    providerDiscoveryOverrides:
@@ -151,7 +171,8 @@ done
 grep -q 'connector wrongiss:.*issuer' "$scratch/ready" &&
     ok "/healthz/ready: wrongiss says the issuer does not match" ||
     not_ok "wrongiss: $(grep wrongiss "$scratch/ready")"
-for c in authentik second edwards secure down slow badsig; do
+for c in authentik second edwards secure secure-insecure withinfo down slow \
+    badsig; do
 	grep -q "connector $c:" "$scratch/ready" &&
 	    not_ok "/healthz/ready names the good connector $c" ||
 	    ok "connector $c is ready"
@@ -161,6 +182,11 @@ done
 fedrun flow "$up_a" authentik "http RS256" direct direct-secret
 fedrun flow "$up_s" secure "https PS256"
 fedrun login "$up_e" edwards "EdDSA upstream"
+FED_USERINFO=1
+export FED_USERINFO
+fedrun login "$up_e" withinfo "getUserInfo"
+unset FED_USERINFO
+fedrun login "$up_s" secure-insecure "insecureSkipVerify"
 fedrun two "$up_a" authentik "$up_b" second
 fedrun oauth "$up_a" generic
 

@@ -114,7 +114,7 @@ staticClients:
 - id: public-cli
   name: Public CLI
   public: true
-${OP_CONNECTORS:-}
+$(printf '%s\n' "${OP_CONNECTORS:-}" | sed "s/@PORT@/$2/g")
 oidcd:
   frontends: ${OP_FRONTENDS:-2}
   stateDir: $opc_state
@@ -133,7 +133,7 @@ OP_DEAD_OIDC="connectors:
     issuer: http://127.0.0.1:9/dead
     clientID: oidcd
     clientSecret: upstream-secret
-    redirectURI: http://127.0.0.1:5559/dex/callback"
+    redirectURI: http://127.0.0.1:@PORT@/dex/callback"
 
 [ -n "${OAUTH_CONFIG_LIB:-}" ] && return 0
 

@@ -61,7 +61,7 @@ OP_ALWAYS=true OP_CONNECTORS=$OP_DEAD_OIDC \
     op_config "$scratch/chooser.yaml" "$port2"
 start_daemon "$scratch/chooser.yaml" "$scratch/log2"
 pid2=$daemon_pid
-if wait_ready "$iss2/healthz/ready"; then
+if wait_ready "$iss2/healthz"; then
 	ok "daemon with two connectors ready"
 else
 	not_ok "daemon with two connectors ready"
