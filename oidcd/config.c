@@ -498,3 +498,77 @@ config_settemplates(struct privsep *ps, const struct config_templates *ct)
 			fatal("%s: compose", __func__);
 	}
 }
+
+/*
+ * The static files and theme of frontend.dir (Dex's static/,
+ * themes/<theme>/ and robots.txt), read as root: the frontends run in
+ * an empty chroot.  Nothing is read, and nothing held, without a dir.
+ */
+int
+config_loadassets(const char *dir, const char *theme, struct asset_set *set,
+    char *err, size_t errlen)
+{
+	if (asset_load(dir, theme, set, err, errlen) == -1)
+		return (-1);
+	if (set->as_n > 0)
+		log_debug("frontend.dir: %zu files, %zu bytes", set->as_n,
+		    set->as_total);
+	return (0);
+}
+
+void
+config_freeassets(struct asset_set *set)
+{
+	asset_set_free(set);
+}
+
+/*
+ * Send the set to every frontend in ASSET_CHUNK pieces, in path order.
+ * An empty set is still one message: it replaces what a frontend had,
+ * so a reload that drops frontend.dir goes back to the built-ins.
+ */
+void
+config_setassets(struct privsep *ps, const struct asset_set *set)
+{
+	const struct asset	*a;
+	struct cfg_asset	 ca;
+	struct iovec		 iov[2];
+	size_t			 i, off, chunk;
+
+	memset(&ca, 0, sizeof(ca));
+	if (set->as_n == 0) {
+		if (proc_compose(ps, PROC_FRONTEND, IMSG_CFG_ASSET, &ca,
+		    sizeof(ca)) == -1)
+			fatal("%s: compose", __func__);
+		return;
+	}
+	for (i = 0; i < set->as_n; i++) {
+		a = &set->as_files[i];
+		off = 0;
+		do {
+			chunk = a->a_len - off;
+			if (chunk > ASSET_CHUNK)
+				chunk = ASSET_CHUNK;
+			memset(&ca, 0, sizeof(ca));
+			(void)strlcpy(ca.ac_path, a->a_path,
+			    sizeof(ca.ac_path));
+			(void)strlcpy(ca.ac_type, a->a_type,
+			    sizeof(ca.ac_type));
+			(void)strlcpy(ca.ac_etag, a->a_etag,
+			    sizeof(ca.ac_etag));
+			ca.ac_nfiles = set->as_n;
+			ca.ac_index = i;
+			ca.ac_size = a->a_len;
+			ca.ac_offset = off;
+			ca.ac_len = chunk;
+			iov[0].iov_base = &ca;
+			iov[0].iov_len = sizeof(ca);
+			iov[1].iov_base = a->a_data + off;
+			iov[1].iov_len = chunk;
+			if (proc_composev(ps, PROC_FRONTEND, IMSG_CFG_ASSET,
+			    iov, 2) == -1)
+				fatal("%s: compose", __func__);
+			off += chunk;
+		} while (off < a->a_len);
+	}
+}

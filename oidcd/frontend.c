@@ -506,6 +506,17 @@ frontend_dispatch_parent(int fd, struct privsep_proc *p, struct imsg *imsg)
 			fatalx("%s: bad IMSG_CFG_TEMPLATE", __func__);
 		break;
 	}
+	case IMSG_CFG_ASSET: {
+		struct cfg_asset	 ca;
+
+		if (imsg_get_len(imsg) < sizeof(ca))
+			fatalx("%s: short IMSG_CFG_ASSET", __func__);
+		memcpy(&ca, imsg->data, sizeof(ca));
+		if (oidc_asset_install(&ca, (char *)imsg->data + sizeof(ca),
+		    imsg_get_len(imsg) - sizeof(ca)) == -1)
+			fatalx("%s: bad IMSG_CFG_ASSET", __func__);
+		break;
+	}
 	case IMSG_CFG_LISTEN:
 		if (imsg_get_data(imsg, &cl, sizeof(cl)) == -1 ||
 		    cl.cl_id >= FRONTEND_MAX_LISTENERS ||

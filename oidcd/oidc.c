@@ -2081,29 +2081,77 @@ oidc_introspect(struct http_conn *c, struct http_request *req)
 	http_params_free(&form);
 }
 
-/* The theme's files: static/, theme/, robots.txt. */
+/*
+ * frontend.dir's static files and theme: the set being served, and the
+ * one being received from the parent, which replaces it whole once its
+ * last chunk is in (so a request never sees half a set).
+ */
+static struct asset_set	 oidc_assets, oidc_assets_next;
+
+/* One IMSG_CFG_ASSET chunk; -1 when it does not fit (fatal). */
+int
+oidc_asset_install(const struct cfg_asset *ca, const void *data, size_t len)
+{
+	int	 rv;
+
+	if ((rv = asset_recv(&oidc_assets_next, ca, data, len)) == -1) {
+		asset_set_free(&oidc_assets_next);
+		return (-1);
+	}
+	if (rv == 1) {
+		asset_set_free(&oidc_assets);
+		oidc_assets = oidc_assets_next;
+		memset(&oidc_assets_next, 0, sizeof(oidc_assets_next));
+		log_debug("frontend.dir: serving %zu files, %zu bytes",
+		    oidc_assets.as_n, oidc_assets.as_total);
+	}
+	return (0);
+}
+
+/*
+ * The theme's files: static/, theme/, robots.txt; frontend.dir's before
+ * the built-in ones.  Both lookups are exact matches in a table, so
+ * ".." can only miss; and as no asset name needs escaping, a path
+ * whose asset part came percent-encoded ("%2e%2e", "%2f") is not one.
+ */
 static int
 oidc_asset(struct http_conn *c, struct http_request *req, const char *path)
 {
 	const struct web_asset	*wa;
+	const struct asset	*a;
 	struct http_kv		 h[2];
-	const char		*inm;
+	const char		*inm, *etag, *type;
+	const void		*data;
+	size_t			 len, rawlen;
 	int			 flags = 0;
 
-	if ((wa = web_asset_find(path)) == NULL)
+	rawlen = strcspn(req->target, "?#");
+	len = strlen(path);
+	if (rawlen < len || memcmp(req->target + rawlen - len, path, len) != 0)
+		return (0);
+	if ((a = asset_find(&oidc_assets, path)) != NULL) {
+		etag = a->a_etag;
+		type = a->a_type;
+		data = a->a_data;
+		len = a->a_len;
+	} else if ((wa = web_asset_find(path)) != NULL) {
+		etag = wa->wa_etag;
+		type = wa->wa_type;
+		data = wa->wa_data;
+		len = wa->wa_len;
+	} else
 		return (0);
 	h[0].key = "ETag";
-	h[0].value = wa->wa_etag;
+	h[0].value = etag;
 	h[1].key = "Cache-Control";
 	h[1].value = "max-age=3600";
 	if (req->method == HTTP_METHOD_HEAD)
 		flags |= HTTP_RESP_HEAD;
 	if ((inm = http_header(req, "If-None-Match")) != NULL &&
-	    strcmp(inm, wa->wa_etag) == 0)
+	    strcmp(inm, etag) == 0)
 		(void)http_conn_respond(c, 304, NULL, h, 2, NULL, 0, flags);
 	else
-		(void)http_conn_respond(c, 200, wa->wa_type, h, 2, wa->wa_data,
-		    wa->wa_len, flags);
+		(void)http_conn_respond(c, 200, type, h, 2, data, len, flags);
 	return (1);
 }
 

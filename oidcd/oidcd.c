@@ -80,6 +80,7 @@ struct oidcd {
 	uint8_t			*sc_tls_key;
 	size_t			 sc_tls_keylen;
 	struct config_templates	 sc_templates;	/* frontend.dir */
+	struct asset_set	 sc_assets;	/* frontend.dir, until sent */
 };
 
 static struct oidcd	*oidcd_env;
@@ -660,8 +661,14 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: frontend.dir: %s\n", conffile, errbuf);
 		exit(1);
 	}
+	if (config_loadassets(cf->cf_fe_dir, cf->cf_fe_theme,
+	    &env->sc_assets, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "%s: frontend.dir: %s\n", conffile, errbuf);
+		exit(1);
+	}
 	if (noaction) {
 		fprintf(stderr, "configuration OK\n");
+		config_freeassets(&env->sc_assets);
 		conf_free(cf);
 		exit(0);
 	}
@@ -782,6 +789,12 @@ parent_configure(struct oidcd *env)
 	for (id = PROC_FRONTEND; id < PROC_MAX; id++)
 		config_setglobal(ps, id, cf, env->sc_show_gid);
 	config_settemplates(ps, &env->sc_templates);
+	/*
+	 * The frontends keep their copy; the parent loads the files
+	 * again at each reload, so it need not hold them meanwhile.
+	 */
+	config_setassets(ps, &env->sc_assets);
+	config_freeassets(&env->sc_assets);
 	parent_send_cas(ps, cf);
 
 	for (i = 0; i < env->sc_nlisteners; i++) {
@@ -921,6 +934,7 @@ parent_reload(struct oidcd *env, const char *file, char **err)
 	struct conf_msgs	 msgs;
 	struct oidcd_conf	*cf;
 	struct config_templates	 tmpl;
+	struct asset_set	 assets;
 	const char		*what;
 	char			 tbuf[512];
 	int			 id;
@@ -975,8 +989,18 @@ parent_reload(struct oidcd *env, const char *file, char **err)
 		conf_free(cf);
 		return (-1);
 	}
+	if (config_loadassets(cf->cf_fe_dir, cf->cf_fe_theme, &assets, tbuf,
+	    sizeof(tbuf)) == -1) {
+		if (asprintf(err, "frontend.dir: %s", tbuf) == -1)
+			*err = NULL;
+		config_freetemplates(&tmpl);
+		conf_free(cf);
+		return (-1);
+	}
 	config_freetemplates(&env->sc_templates);
 	env->sc_templates = tmpl;
+	config_freeassets(&env->sc_assets);
+	env->sc_assets = assets;
 	(void)conf_check_secrecy(file, cf);
 	conf_free(env->sc_conf);
 	env->sc_conf = cf;

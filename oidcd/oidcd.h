@@ -37,6 +37,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "asset.h"
 #include "conf.h"
 #include "imsg.h"
 #include "log.h"
@@ -118,6 +119,7 @@ enum imsg_type {
 	IMSG_CTL_SHOW_CLIENTS,
 	IMSG_CTL_CLIENT,
 	IMSG_CFG_TEMPLATE,
+	IMSG_CFG_ASSET,		/* struct cfg_asset (asset.h) + chunk */
 	IMSG_MAX
 };
 
@@ -399,6 +401,10 @@ int	 config_loadtemplates(const char *, struct config_templates *,
 void	 config_freetemplates(struct config_templates *);
 void	 config_settemplates(struct privsep *,
 	    const struct config_templates *);
+int	 config_loadassets(const char *, const char *, struct asset_set *,
+	    char *, size_t);
+void	 config_freeassets(struct asset_set *);
+void	 config_setassets(struct privsep *, const struct asset_set *);
 
 /* signer.c */
 void	 signer(struct privsep *, struct privsep_proc *);
@@ -418,6 +424,7 @@ void	 oidc_init(struct privsep *);
 void	 oidc_configure(const json_t *);
 void	 oidc_jwks(const char *, size_t);
 int	 oidc_template(const char *, const char *, size_t);
+int	 oidc_asset_install(const struct cfg_asset *, const void *, size_t);
 int	 oidc_handle(struct http_conn *, struct http_request *,
 	    const char *);
 int	 oidc_dispatch(struct privsep_proc *, struct imsg *);
