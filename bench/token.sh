@@ -27,7 +27,11 @@
 # Then the password grant, where bcrypt (cost 10, Dex's minimum) and not
 # signing is the bound: reported on its own.
 #
-# Usage: sh bench/token.sh	(DURATION, CONNS, PORT, LEVEL, ALGS)
+# SPLIT=1 measures the deployment bound instead: the signer alone on
+# CPU 1, every other oidcd process with the driver on CPU 0, so that the
+# one signer process, and not the sum of all the work, sets the rate.
+#
+# Usage: sh bench/token.sh	(DURATION, CONNS, PORT, LEVEL, ALGS, SPLIT)
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -38,6 +42,7 @@ CONNS=${CONNS:-16}
 PORT=${PORT:-15560}
 LEVEL=${LEVEL:-info}
 ALGS=${ALGS:-RS256 ES256}
+SPLIT=${SPLIT:-0}
 
 bench_need || exit 1
 bench_setup token || exit 1
@@ -133,8 +138,13 @@ field() {
 echo "oidcd $(git rev-parse --short HEAD 2>/dev/null), $(uname -r)," \
     "$(nproc) CPUs: $(awk -F': ' '/^model name/ { print $2; exit }' \
     /proc/cpuinfo)"
+if [ "$SPLIT" = 1 ]; then
+	where="the signer alone on CPU 1, the rest of oidcd and the driver on CPU 0"
+else
+	where="oidcd (1 frontend, lmdb) on CPU 1, driver on CPU 0"
+fi
 echo "token driver: $CONNS connections, ${DURATION}s after 1s warm-up;" \
-    "oidcd (1 frontend, lmdb) on CPU 1, driver on CPU 0, logger $LEVEL"
+    "$where, logger $LEVEL"
 printf '%-6s %-24s %10s %10s %10s %7s %8s %8s\n' alg grant tokens/s \
     sign/s limit ratio p50ms p99ms
 
@@ -162,6 +172,14 @@ for alg in $ALGS; do
 		continue
 	fi
 
+	if [ "$SPLIT" = 1 ] && [ -n "$cli" ]; then
+		for p in $opid $(pgrep -P "$opid"); do
+			case "$(tr '\0' ' ' <"/proc/$p/cmdline")" in
+			*" -P signer "*) ;;
+			*) taskset -p -c 0 "$p" >/dev/null ;;
+			esac
+		done
+	fi
 	cpu_snapshot "$opid" >"$tmp/cpu0"
 	# shellcheck disable=SC2086
 	$cli "$tmp/token" -c "$CONNS" -d "$DURATION" -w 1 \
@@ -177,7 +195,7 @@ for alg in $ALGS; do
 	    "$(field p50 <"$out/token-$alg-refresh.txt" | tail -n 1)" \
 	    "$(field p99 <"$out/token-$alg-refresh.txt" | tail -n 1)"
 	grep -v '^responses' "$out/token-$alg-refresh.txt" | head -n 5 >&2
-	echo "$alg refresh, CPU 1 by role: $(cpu_share "$tmp/cpu0" \
+	echo "$alg refresh, share of a core by role: $(cpu_share "$tmp/cpu0" \
 	    "$tmp/cpu1" $((DURATION + 1)))" >>"$tmp/cpu.txt"
 	rot=$(field rotated <"$out/token-$alg-refresh.txt" | tail -n 1)
 	n=$(field responses <"$out/token-$alg-refresh.txt" | tail -n 1)
