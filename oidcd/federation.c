@@ -198,6 +198,8 @@ fed_status(void)
 		fatalx("%s: json_dumps", __func__);
 	json_decref(o);
 	if (proc_compose(fed.fe_ps, PROC_FRONTEND, IMSG_CONN_STATUS, s,
+	    strlen(s)) == -1 ||
+	    proc_compose(fed.fe_ps, PROC_PARENT, IMSG_CONN_STATUS, s,
 	    strlen(s)) == -1)
 		fatal("%s: compose", __func__);
 	free(s);

@@ -68,6 +68,7 @@ struct oidcd {
 	int			 sc_reload_ctl;
 	int			 sc_started;
 	uint64_t		 sc_generation;
+	char			 sc_conn_status[256];	/* for show status */
 	time_t			 sc_start_time;
 	struct parent_listener	 sc_listeners[PARENT_MAX_LISTENERS];
 	int			 sc_nlisteners;
@@ -85,6 +86,7 @@ struct oidcd {
 
 static struct oidcd	*oidcd_env;
 
+static void	 parent_conn_status(struct oidcd *, struct imsg *);
 static int	 parent_dispatch_child(int, struct privsep_proc *,
 		    struct imsg *);
 static int	 parent_dispatch_control(int, struct privsep_proc *,
@@ -874,10 +876,47 @@ parent_dispatch_child(int fd, struct privsep_proc *p, struct imsg *imsg)
 	case IMSG_CFG_DONE:
 		parent_configure_done(oidcd_env);
 		break;
+	case IMSG_CONN_STATUS:
+		if (p->p_id != PROC_CONNECTOR)
+			return (-1);
+		parent_conn_status(oidcd_env, imsg);
+		break;
 	default:
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * The connector's word on its upstreams, kept as one line for
+ * "oidcctl show status": how many are ready, and which are not, why.
+ */
+static void
+parent_conn_status(struct oidcd *env, struct imsg *imsg)
+{
+	json_t		*st, *v;
+	const char	*id;
+	char		 line[sizeof(((struct ctl_status *)0)->cs_info)];
+	char		 down[sizeof(line)];
+	size_t		 n = 0, ready = 0;
+
+	if (imsg_get_len(imsg) == 0 || imsg_get_len(imsg) > STORE_JSON_MAX ||
+	    (st = jose_json_object(imsg->data, imsg_get_len(imsg))) == NULL)
+		fatalx("%s: bad IMSG_CONN_STATUS", __func__);
+	down[0] = '\0';
+	json_object_foreach(st, id, v) {
+		n++;
+		if (json_string_length(v) == 0)
+			ready++;
+		else if (strlen(down) < sizeof(down) - 1)
+			(void)snprintf(down + strlen(down), sizeof(down) -
+			    strlen(down), "%s%s (%s)", down[0] ? ", " : "",
+			    id, json_string_value(v));
+	}
+	json_decref(st);
+	(void)snprintf(line, sizeof(line), "%zu upstream%s, %zu ready%s%s", n,
+	    n == 1 ? "" : "s", ready, down[0] ? "; not ready: " : "", down);
+	(void)strlcpy(env->sc_conn_status, line, sizeof(env->sc_conn_status));
 }
 
 /* What can change on reload, and what needs a restart. */
@@ -1065,6 +1104,10 @@ parent_show_status(struct oidcd *env, uint32_t peerid)
 			case PROC_SIGNER:
 				(void)snprintf(cs.cs_info, sizeof(cs.cs_info),
 				    "keys in %s", env->sc_conf->cf_key_dir);
+				break;
+			case PROC_CONNECTOR:
+				(void)strlcpy(cs.cs_info, env->sc_conn_status,
+				    sizeof(cs.cs_info));
 				break;
 			case PROC_STORAGE:
 				(void)snprintf(cs.cs_info, sizeof(cs.cs_info),

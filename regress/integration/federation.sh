@@ -178,6 +178,12 @@ for c in authentik second edwards secure secure-insecure withinfo down slow \
 	    ok "connector $c is ready"
 done
 
+"$OIDCCTL" -s "$scratch/state-$port/oidcd.sock" show status \
+    >"$scratch/status" 2>&1
+grep -q 'connector.*upstreams, [0-9]* ready; not ready: .*late (' \
+    "$scratch/status" && ok "oidcctl show status: which upstreams are not ready" ||
+    not_ok "oidcctl show status: $(grep connector "$scratch/status")"
+
 # The whole flow, over HTTP (RS256) and HTTPS with our CA (PS256).
 fedrun flow "$up_a" authentik "http RS256" direct direct-secret
 fedrun flow "$up_s" secure "https PS256"
