@@ -534,3 +534,47 @@ asset_recv(struct asset_set *set, const struct cfg_asset *ac,
 	set->as_cur++;
 	return (set->as_cur == set->as_n ? 1 : 0);
 }
+
+/*
+ * The chunks of a set, in order, as the parent sends them and
+ * asset_recv() takes them: one empty header for an empty set.  emit's
+ * non-zero value stops the walk and is returned.
+ */
+int
+asset_send(const struct asset_set *set, int (*emit)(const struct cfg_asset *,
+    const void *, size_t, void *), void *arg)
+{
+	const struct asset	*a;
+	struct cfg_asset	 ca;
+	size_t			 i, off, chunk;
+	int			 rv;
+
+	memset(&ca, 0, sizeof(ca));
+	if (set->as_n == 0)
+		return (emit(&ca, NULL, 0, arg));
+	for (i = 0; i < set->as_n; i++) {
+		a = &set->as_files[i];
+		off = 0;
+		do {
+			chunk = a->a_len - off;
+			if (chunk > ASSET_CHUNK)
+				chunk = ASSET_CHUNK;
+			memset(&ca, 0, sizeof(ca));
+			(void)strlcpy(ca.ac_path, a->a_path,
+			    sizeof(ca.ac_path));
+			(void)strlcpy(ca.ac_type, a->a_type,
+			    sizeof(ca.ac_type));
+			(void)strlcpy(ca.ac_etag, a->a_etag,
+			    sizeof(ca.ac_etag));
+			ca.ac_nfiles = set->as_n;
+			ca.ac_index = i;
+			ca.ac_size = a->a_len;
+			ca.ac_offset = off;
+			ca.ac_len = chunk;
+			if ((rv = emit(&ca, a->a_data + off, chunk, arg)) != 0)
+				return (rv);
+			off += chunk;
+		} while (off < a->a_len);
+	}
+	return (0);
+}

@@ -86,6 +86,9 @@ int		 asset_load(const char *, const char *, struct asset_set *,
 void		 asset_set_free(struct asset_set *);
 int		 asset_recv(struct asset_set *, const struct cfg_asset *,
 		    const void *, size_t);
+int		 asset_send(const struct asset_set *,
+		    int (*)(const struct cfg_asset *, const void *, size_t,
+		    void *), void *);
 const struct asset *asset_find(const struct asset_set *, const char *);
 int		 asset_path_ok(const char *);
 const char	*asset_type(const char *);

@@ -527,48 +527,25 @@ config_freeassets(struct asset_set *set)
  * An empty set is still one message: it replaces what a frontend had,
  * so a reload that drops frontend.dir goes back to the built-ins.
  */
+static int
+config_asset_chunk(const struct cfg_asset *ca, const void *data, size_t len,
+    void *arg)
+{
+	struct iovec	 iov[2];
+
+	iov[0].iov_base = (void *)(uintptr_t)ca;
+	iov[0].iov_len = sizeof(*ca);
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = len;
+	if (proc_composev(arg, PROC_FRONTEND, IMSG_CFG_ASSET, iov,
+	    len ? 2 : 1) == -1)
+		fatal("%s: compose", __func__);
+	return (0);
+}
+
+/* frontend.dir's files to every frontend, in chunks (asset_send()). */
 void
 config_setassets(struct privsep *ps, const struct asset_set *set)
 {
-	const struct asset	*a;
-	struct cfg_asset	 ca;
-	struct iovec		 iov[2];
-	size_t			 i, off, chunk;
-
-	memset(&ca, 0, sizeof(ca));
-	if (set->as_n == 0) {
-		if (proc_compose(ps, PROC_FRONTEND, IMSG_CFG_ASSET, &ca,
-		    sizeof(ca)) == -1)
-			fatal("%s: compose", __func__);
-		return;
-	}
-	for (i = 0; i < set->as_n; i++) {
-		a = &set->as_files[i];
-		off = 0;
-		do {
-			chunk = a->a_len - off;
-			if (chunk > ASSET_CHUNK)
-				chunk = ASSET_CHUNK;
-			memset(&ca, 0, sizeof(ca));
-			(void)strlcpy(ca.ac_path, a->a_path,
-			    sizeof(ca.ac_path));
-			(void)strlcpy(ca.ac_type, a->a_type,
-			    sizeof(ca.ac_type));
-			(void)strlcpy(ca.ac_etag, a->a_etag,
-			    sizeof(ca.ac_etag));
-			ca.ac_nfiles = set->as_n;
-			ca.ac_index = i;
-			ca.ac_size = a->a_len;
-			ca.ac_offset = off;
-			ca.ac_len = chunk;
-			iov[0].iov_base = &ca;
-			iov[0].iov_len = sizeof(ca);
-			iov[1].iov_base = a->a_data + off;
-			iov[1].iov_len = chunk;
-			if (proc_composev(ps, PROC_FRONTEND, IMSG_CFG_ASSET,
-			    iov, 2) == -1)
-				fatal("%s: compose", __func__);
-			off += chunk;
-		} while (off < a->a_len);
-	}
+	(void)asset_send(set, config_asset_chunk, ps);
 }

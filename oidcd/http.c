@@ -109,7 +109,8 @@ static const struct {
 };
 
 /* RFC 9110 5.6.2 tchar */
-static const unsigned char http_tchar[256] = {
+/* RFC 9110 tchar; httpc.c parses with it too. */
+const unsigned char http_tchar[256] = {
 	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
 	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
 	['`'] = 1, ['|'] = 1, ['~'] = 1,

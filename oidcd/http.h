@@ -140,6 +140,8 @@ struct http_response {
 };
 
 /* http.c */
+extern const unsigned char http_tchar[256];
+
 void		 http_request_init(struct http_request *);
 void		 http_request_free(struct http_request *);
 int		 http_request_parse(struct http_request *, const char *,

@@ -361,45 +361,39 @@ test_load(void)
 	    "an empty set");
 }
 
+struct sendstate {
+	struct asset_set	*ss_recv;
+	size_t			 ss_left;	/* chunks still to come */
+	int			 ss_rv;
+};
+
+static int
+send_chunk(const struct cfg_asset *ca, const void *data, size_t len,
+    void *arg)
+{
+	struct sendstate	*ss = arg;
+
+	ss->ss_rv = asset_recv(ss->ss_recv, ca, data, len);
+	/* Complete early, or failed: stop. */
+	if (ss->ss_rv == -1 || (ss->ss_rv == 1 && ca->ac_nfiles != 0 &&
+	    (ca->ac_index + 1 != ca->ac_nfiles ||
+	    ca->ac_offset + ca->ac_len != ca->ac_size)))
+		return (-1);
+	return (0);
+}
+
 /* Send set as config_setassets() does, into recv; the last result. */
 static int
 send_set(const struct asset_set *set, struct asset_set *recv)
 {
-	struct cfg_asset	 ca;
-	const struct asset	*a;
-	size_t			 i, off, chunk;
-	int			 rv = -1;
+	struct sendstate	ss;
 
-	memset(&ca, 0, sizeof(ca));
-	if (set->as_n == 0)
-		return (asset_recv(recv, &ca, NULL, 0));
-	for (i = 0; i < set->as_n; i++) {
-		a = &set->as_files[i];
-		off = 0;
-		do {
-			chunk = a->a_len - off;
-			if (chunk > ASSET_CHUNK)
-				chunk = ASSET_CHUNK;
-			memset(&ca, 0, sizeof(ca));
-			(void)strlcpy(ca.ac_path, a->a_path,
-			    sizeof(ca.ac_path));
-			(void)strlcpy(ca.ac_type, a->a_type,
-			    sizeof(ca.ac_type));
-			(void)strlcpy(ca.ac_etag, a->a_etag,
-			    sizeof(ca.ac_etag));
-			ca.ac_nfiles = set->as_n;
-			ca.ac_index = i;
-			ca.ac_size = a->a_len;
-			ca.ac_offset = off;
-			ca.ac_len = chunk;
-			rv = asset_recv(recv, &ca, a->a_data + off, chunk);
-			if (rv == -1 || (rv == 1 && (i != set->as_n - 1 ||
-			    off + chunk != a->a_len)))
-				return (-1);
-			off += chunk;
-		} while (off < a->a_len);
-	}
-	return (rv);
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_recv = recv;
+	ss.ss_rv = -1;
+	if (asset_send(set, send_chunk, &ss) != 0)
+		return (-1);
+	return (ss.ss_rv);
 }
 
 static void
