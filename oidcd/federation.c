@@ -124,18 +124,6 @@ static void	 fed_op_next(struct fed_op *);
 static void	 fed_op_fail(struct fed_op *, const char *, const char *);
 static void	 fed_status(void);
 
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return (NULL);
-	if ((p = strdup(s)) == NULL)
-		fatal("%s: strdup", __func__);
-	return (p);
-}
-
 static const char *
 jstr(const json_t *o, const char *k)
 {
@@ -806,6 +794,20 @@ fed_op_http_cb(struct httpc_req *r, const struct httpc_response *resp,
 	fed_op_next(fo);
 }
 
+/* Did the downstream client ask for groups?  (oauth reads them then.) */
+static int
+fed_asked_groups(const json_t *req)
+{
+	const json_t	*s;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(req, "scopes"), i, s)
+		if (json_is_string(s) &&
+		    strcmp(json_string_value(s), "groups") == 0)
+			return (1);
+	return (0);
+}
+
 /* A connector of ours that is ready, else the frontend hears why not. */
 static struct fed_conn *
 fed_ready(const char *id, int n, uint32_t peerid)
@@ -860,7 +862,6 @@ federation_callback(const json_t *req, int n, uint32_t peerid)
 	char		 desc[UPSTREAM_ERR_MAX + UPSTREAM_SHOW_MAX * 2];
 	char		 err[UPSTREAM_ERR_MAX];
 	size_t		 i;
-	const json_t	*s;
 
 	if ((fc = fed_ready(jstr(req, "connectorId"), n, peerid)) == NULL)
 		return;
@@ -894,10 +895,7 @@ federation_callback(const json_t *req, int n, uint32_t peerid)
 		return;
 	}
 	fo->fo_code = xstrdup(code);
-	json_array_foreach(json_object_get(req, "scopes"), i, s)
-		if (json_is_string(s) &&
-		    strcmp(json_string_value(s), "groups") == 0)
-			fo->fo_groups = 1;
+	fo->fo_groups = fed_asked_groups(req);
 	fed_op_token(fo);
 }
 
@@ -910,9 +908,8 @@ federation_refresh(const json_t *req, int n, uint32_t peerid)
 {
 	struct fed_conn	*fc;
 	struct fed_op	*fo;
-	const json_t	*old = json_object_get(req, "identity"), *s;
+	const json_t	*old = json_object_get(req, "identity");
 	const char	*sealed = jstr(old, "connectorData");
-	size_t		 i;
 
 	if ((fc = fed_ready(jstr(req, "connectorId"), n, peerid)) == NULL)
 		return;
@@ -932,10 +929,7 @@ federation_refresh(const json_t *req, int n, uint32_t peerid)
 		return;
 	fo->fo_old = json_deep_copy(old);
 	fo->fo_sealed = xstrdup(sealed);
-	json_array_foreach(json_object_get(req, "scopes"), i, s)
-		if (json_is_string(s) &&
-		    strcmp(json_string_value(s), "groups") == 0)
-			fo->fo_groups = 1;
+	fo->fo_groups = fed_asked_groups(req);
 	fed_op_token(fo);
 }
 

@@ -185,18 +185,6 @@ oidc_flow_free(struct oidc_flow *fl)
 	free(fl);
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return (NULL);
-	if ((p = strdup(s)) == NULL)
-		fatal("%s: strdup", __func__);
-	return (p);
-}
-
 /* The connection of a flow, or NULL when the client has gone. */
 static struct http_conn *
 oidc_conn(struct oidc_flow *fl)

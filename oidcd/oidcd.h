@@ -485,5 +485,6 @@ uint64_t now_monotonic_ms(void);
 uint64_t now_realtime(void);
 int	 imsg_get_string(struct imsg *, size_t, char **);
 const char *key_state_name(unsigned int);
+char	*xstrdup(const char *);
 
 #endif /* OIDCD_H */

@@ -95,3 +95,16 @@ key_state_name(unsigned int state)
 		return ("unknown");
 	}
 }
+
+/* strdup(3) of a string that may be NULL; out of memory is fatal. */
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if (s == NULL)
+		return (NULL);
+	if ((p = strdup(s)) == NULL)
+		fatal("%s: strdup", __func__);
+	return (p);
+}
