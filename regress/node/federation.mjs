@@ -38,41 +38,14 @@ import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { ok, is, diag, finish, jwtPayload, sleep, Agent }
     from './oplib.mjs';
-import { fedLogin, describe } from './fedlib.mjs';
+import { fedLogin, describe, outcome, upstreamAdmin }
+    from './fedlib.mjs';
 
 const [mode, issuer, clientId, secret, redirect, ...rest] =
     process.argv.slice(2);
 const SCOPE = 'openid profile email groups offline_access';
 
-async function outcome(p) {
-	try {
-		return { code: 'ok', value: await p };
-	} catch (e) {
-		const ch = Array.isArray(e.cause) ?
-		    e.cause[0]?.parameters?.error : undefined;
-		return { code: e.error ?? ch ?? e.code ?? 'exception', e };
-	}
-}
-
-async function admin(upstream, method, what, sub, body) {
-	const url = new URL(`/admin/${what}`, new URL(upstream).origin);
-	if (sub !== undefined)
-		url.searchParams.set('sub', sub);
-	const res = await fetch(url, {
-		method, body: body === undefined ? undefined :
-		    JSON.stringify(body),
-		headers: body === undefined ? {} :
-		    { 'content-type': 'application/json' },
-	});
-	const text = await res.text();
-	let json = null;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = null;
-	}
-	return { status: res.status, json };
-}
+const admin = upstreamAdmin;
 
 async function upstreamCount(upstream, grant) {
 	const r = await admin(upstream, 'GET', 'stats');

@@ -285,3 +285,37 @@ export async function fedLogin(start, opts = {}) {
 		res[k] = q.get(k);
 	return res;
 }
+
+// A promise's outcome: {code: 'ok', value} or {code: the OAuth error
+// (openid-client's, or a WWW-Authenticate challenge's), e}.
+export async function outcome(p) {
+	try {
+		return { code: 'ok', value: await p };
+	} catch (e) {
+		const ch = Array.isArray(e.cause) ?
+		    e.cause[0]?.parameters?.error : undefined;
+		return { code: e.error ?? ch ?? e.code ?? 'exception', e };
+	}
+}
+
+// upstream.mjs's /admin/WHAT at the origin of url, for sub, with a JSON
+// body: {status, json}.
+export async function upstreamAdmin(url, method, what, sub, body) {
+	const u = new URL(`/admin/${what}`, new URL(url).origin);
+	if (sub !== undefined)
+		u.searchParams.set('sub', sub);
+	const res = await fetch(u, {
+		method, body: body === undefined ? undefined :
+		    JSON.stringify(body),
+		headers: body === undefined ? {} :
+		    { 'content-type': 'application/json' },
+	});
+	const text = await res.text();
+	let json = null;
+	try {
+		json = JSON.parse(text);
+	} catch {
+		json = null;
+	}
+	return { status: res.status, json, text };
+}

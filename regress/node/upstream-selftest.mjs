@@ -35,7 +35,8 @@ import * as http from 'node:http';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { ok, is, diag, finish, jwtHeader, jwtPayload } from './oplib.mjs';
-import { fedLogin, describe } from './fedlib.mjs';
+import { fedLogin, describe, outcome, upstreamAdmin }
+    from './fedlib.mjs';
 
 const [mode, issuer, alg, clientId, secret, redirect, stubPort] =
     process.argv.slice(2);
@@ -50,36 +51,8 @@ const SCOPE = 'openid profile email groups offline_access';
 const tag = `${new URL(issuer).protocol.replace(':', '')} ${alg}`;
 const origin = new URL(issuer).origin;
 
-async function outcome(p) {
-	try {
-		return { code: 'ok', value: await p };
-	} catch (e) {
-		// A 401 with WWW-Authenticate comes as a challenge error,
-		// the OAuth error code among its parameters.
-		const ch = Array.isArray(e.cause) ?
-		    e.cause[0]?.parameters?.error : undefined;
-		return { code: e.error ?? ch ?? e.code ?? 'exception', e };
-	}
-}
-
-async function admin(method, what, sub, body) {
-	const url = new URL(`/admin/${what}`, origin);
-	if (sub !== undefined)
-		url.searchParams.set('sub', sub);
-	const res = await fetch(url, {
-		method, body: body === undefined ? undefined :
-		    JSON.stringify(body),
-		headers: body === undefined ? {} :
-		    { 'content-type': 'application/json' },
-	});
-	const text = await res.text();
-	let json = null;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = null;
-	}
-	return { status: res.status, json, text };
+function admin(method, what, sub, body) {
+	return upstreamAdmin(origin, method, what, sub, body);
 }
 
 async function refreshCount() {
