@@ -85,8 +85,6 @@ static int	 connector_dispatch_frontend(int, struct privsep_proc *,
 static int	 connector_dispatch_storage(int, struct privsep_proc *,
 		    struct imsg *);
 static void	 connector_configure(void);
-static void	 connector_reply(int, uint32_t, json_t *);
-static void	 connector_error(int, uint32_t, const char *, const char *);
 static void	 connector_enqueue(struct imsg *, int);
 static void	 connector_run(int, short, void *);
 static void	 connector_password(struct conn_req *);
@@ -271,7 +269,8 @@ connector_dispatch_storage(int fd, struct privsep_proc *p,
 	return (-1);
 }
 
-static void
+/* IMSG_CONN_RESULT to frontend n; o is consumed. */
+void
 connector_reply(int n, uint32_t peerid, json_t *o)
 {
 	char	*s;
@@ -284,10 +283,11 @@ connector_reply(int n, uint32_t peerid, json_t *o)
 	if (proc_compose_imsg(env->cn_ps, PROC_FRONTEND, n, IMSG_CONN_RESULT,
 	    peerid, -1, s, strlen(s)) == -1)
 		fatal("%s: compose", __func__);
-	free(s);
+	/* An identity may carry a sealed upstream token: wipe it. */
+	freezero(s, strlen(s));
 }
 
-static void
+void
 connector_error(int n, uint32_t peerid, const char *error,
     const char *desc)
 {

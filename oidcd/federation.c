@@ -142,33 +142,6 @@ federation_init(struct privsep *ps)
 		fatalx("%s: cannot set up DNS", __func__);
 }
 
-/*
- * Answers to the frontend.
- */
-
-static void
-fed_reply(int n, uint32_t peerid, json_t *o)
-{
-	char	*s;
-
-	if (o == NULL)
-		fatalx("%s: json_pack", __func__);
-	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
-		fatalx("%s: json_dumps", __func__);
-	json_decref(o);
-	if (proc_compose_imsg(fed.fe_ps, PROC_FRONTEND, n, IMSG_CONN_RESULT,
-	    peerid, -1, s, strlen(s)) == -1)
-		fatal("%s: compose", __func__);
-	freezero(s, strlen(s));
-}
-
-static void
-fed_error(int n, uint32_t peerid, const char *error, const char *desc)
-{
-	fed_reply(n, peerid, json_pack("{s:b, s:s, s:s}", "ok", 0,
-	    "error", error, "error_description", desc));
-}
-
 /* Which connectors are not ready, and why, to every frontend. */
 static void
 fed_status(void)
@@ -515,7 +488,7 @@ fed_op_fail(struct fed_op *fo, const char *error, const char *desc)
 {
 	log_info("connector %s: %s failed: %s", fo->fo_conn->fc_id,
 	    fed_kind_name(fo->fo_kind), desc);
-	fed_error(fo->fo_instance, fo->fo_peerid, error, desc);
+	connector_error(fo->fo_instance, fo->fo_peerid, error, desc);
 	fed_op_free(fo);
 }
 
@@ -533,7 +506,7 @@ fed_op_new(struct fed_conn *fc, enum fed_kind kind, int n, uint32_t peerid)
 	struct timeval	 tv;
 
 	if (fed.fe_nops >= FED_OPS_MAX) {
-		fed_error(n, peerid, "server_error", "The login service is "
+		connector_error(n, peerid, "server_error", "The login service is "
 		    "busy; try again later.");
 		return (NULL);
 	}
@@ -603,7 +576,7 @@ fed_op_done(struct fed_op *fo)
 	}
 	log_info("connector %s: %s of user %s", fo->fo_conn->fc_id,
 	    fed_kind_name(fo->fo_kind), jstr(id, "userId"));
-	fed_reply(fo->fo_instance, fo->fo_peerid, json_pack("{s:b, s:o}",
+	connector_reply(fo->fo_instance, fo->fo_peerid, json_pack("{s:b, s:o}",
 	    "ok", 1, "identity", id));
 	fed_op_free(fo);
 }
@@ -816,13 +789,13 @@ fed_ready(const char *id, int n, uint32_t peerid)
 	char		 desc[FED_WHY_MAX + 64];
 
 	if ((fc = fed_find(id)) == NULL) {
-		fed_error(n, peerid, "server_error", "Connector not found.");
+		connector_error(n, peerid, "server_error", "Connector not found.");
 		return (NULL);
 	}
 	if (!fc->fc_ready) {
 		(void)snprintf(desc, sizeof(desc), "The identity provider "
 		    "\"%s\" is not available: %s", fc->fc_id, fc->fc_why);
-		fed_error(n, peerid, "server_error", desc);
+		connector_error(n, peerid, "server_error", desc);
 		return (NULL);
 	}
 	return (fc);
@@ -841,11 +814,11 @@ federation_login(const json_t *req, int n, uint32_t peerid)
 	if (state == NULL || upstream_login(fc->fc_conf, state,
 	    json_is_true(json_object_get(req, "offlineAccess")), &url, &cd,
 	    err, sizeof(err)) == -1) {
-		fed_error(n, peerid, "server_error", state ? err :
+		connector_error(n, peerid, "server_error", state ? err :
 		    "Malformed login request.");
 		return;
 	}
-	fed_reply(n, peerid, json_pack("{s:b, s:s, s:s}", "ok", 1, "url", url,
+	connector_reply(n, peerid, json_pack("{s:b, s:s, s:s}", "ok", 1, "url", url,
 	    "connectorData", cd));
 	free(url);
 	free(cd);
@@ -876,13 +849,13 @@ federation_callback(const json_t *req, int n, uint32_t peerid)
 				desc[i] = '?';
 		log_info("connector %s: the identity provider answered the "
 		    "login with an error: %s", fc->fc_id, desc);
-		fed_error(n, peerid, strcmp(e, "access_denied") == 0 ?
+		connector_error(n, peerid, strcmp(e, "access_denied") == 0 ?
 		    "access_denied" : "server_error", desc);
 		return;
 	}
 	if ((code = jstr(params, "code")) == NULL || *code == '\0' ||
 	    strlen(code) > UPSTREAM_CODE_MAX) {
-		fed_error(n, peerid, "server_error", "The identity provider "
+		connector_error(n, peerid, "server_error", "The identity provider "
 		    "sent no code.");
 		return;
 	}
@@ -915,13 +888,13 @@ federation_refresh(const json_t *req, int n, uint32_t peerid)
 		return;
 	if (!fc->fc_conf->uc_refresh) {
 		/* Dex keeps the identity of a connector without refresh. */
-		fed_reply(n, peerid, json_pack("{s:b, s:O}", "ok", 1,
+		connector_reply(n, peerid, json_pack("{s:b, s:O}", "ok", 1,
 		    "identity", old));
 		return;
 	}
 	if (sealed == NULL || *sealed == '\0') {
 		/* Dex answers a 500 here (its #3059); the grant is dead. */
-		fed_error(n, peerid, "invalid_grant", "No upstream refresh "
+		connector_error(n, peerid, "invalid_grant", "No upstream refresh "
 		    "token is stored for this session; log in again.");
 		return;
 	}
@@ -945,12 +918,12 @@ federation_exchange(const json_t *req, int n, uint32_t peerid)
 	if ((fc = fed_ready(jstr(req, "connectorId"), n, peerid)) == NULL)
 		return;
 	if (tok == NULL || type == NULL || strlen(tok) > UPSTREAM_TOKEN_MAX) {
-		fed_error(n, peerid, "invalid_request", "Malformed token "
+		connector_error(n, peerid, "invalid_request", "Malformed token "
 		    "exchange request.");
 		return;
 	}
 	if (fc->fc_conf->uc_type != UPSTREAM_OIDC) {
-		fed_error(n, peerid, "invalid_request", "Requested connector "
+		connector_error(n, peerid, "invalid_request", "Requested connector "
 		    "does not support token exchange.");
 		return;
 	}

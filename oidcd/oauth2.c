@@ -1817,6 +1817,27 @@ token_err(struct oauth2_token_request *tr, enum oauth2_error e,
 	return (-1);
 }
 
+/* The scope parameter, checked as at /auth, into tr->scopes. */
+static int
+token_scopes(const struct oauth2_conf *conf, const struct http_params *form,
+    struct oauth2_token_request *tr)
+{
+	struct fields	 f;
+
+	if (fields_split(&f, param(form, "scope")) == -1)
+		return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
+	if (scopes_check(conf, tr->client->id, &f, tr->description,
+	    sizeof(tr->description)) == -1) {
+		fields_free(&f);
+		return (token_err(tr, OAUTH2_INVALID_REQUEST, NULL));
+	}
+	tr->scopes = fields_json(&f, 0);
+	fields_free(&f);
+	if (tr->scopes == NULL)
+		return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
+	return (0);
+}
+
 /*
  * Parse a /token request in Dex's order: grant_type (unsupported or
  * filtered by oauth2.grantTypes: unsupported_grant_type), then client
@@ -1916,17 +1937,8 @@ oauth2_token_request(const struct oauth2_conf *conf,
 		break;
 	case OAUTH2_GRANT_PASSWORD:
 		tr->nonce = param(form, "nonce");
-		if (fields_split(&f, param(form, "scope")) == -1)
-			return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
-		if (scopes_check(conf, tr->client->id, &f, tr->description,
-		    sizeof(tr->description)) == -1) {
-			fields_free(&f);
-			return (token_err(tr, OAUTH2_INVALID_REQUEST, NULL));
-		}
-		tr->scopes = fields_json(&f, 0);
-		fields_free(&f);
-		if (tr->scopes == NULL)
-			return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
+		if (token_scopes(conf, form, tr) == -1)
+			return (-1);
 		if (strlen(tr->nonce) > OAUTH2_NONCE_MAX)
 			return (token_err(tr, OAUTH2_INVALID_REQUEST,
 			    "Invalid nonce: too long."));
@@ -1944,17 +1956,8 @@ oauth2_token_request(const struct oauth2_conf *conf,
 		break;
 	case OAUTH2_GRANT_TOKEN_EXCHANGE:
 		/* Dex's handleTokenExchange, in its order. */
-		if (fields_split(&f, param(form, "scope")) == -1)
-			return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
-		if (scopes_check(conf, tr->client->id, &f, tr->description,
-		    sizeof(tr->description)) == -1) {
-			fields_free(&f);
-			return (token_err(tr, OAUTH2_INVALID_REQUEST, NULL));
-		}
-		tr->scopes = fields_json(&f, 0);
-		fields_free(&f);
-		if (tr->scopes == NULL)
-			return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
+		if (token_scopes(conf, form, tr) == -1)
+			return (-1);
 		tr->requested_token_type = param(form, "requested_token_type");
 		if (*tr->requested_token_type == '\0')
 			tr->requested_token_type = OAUTH2_TOKEN_TYPE_ACCESS;

@@ -866,6 +866,17 @@ oidc_upstream_url(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		    "later.");
 }
 
+/* The user is known: the authreq is logged in, then oidc_login_done(). */
+static void
+oidc_store_login(struct oidc_flow *fl, json_t *identity)
+{
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_LOGIN,
+	    json_pack("{s:s, s:O}", "id", fl->fl_authreq_id, "identity",
+	    identity), oidc_login_done) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+}
+
 static void
 oidc_callback_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
     const char *d, size_t l)
@@ -882,11 +893,7 @@ oidc_callback_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	if (who == NULL || *who == '\0')
 		who = jstr(identity, "username");
 	fl->fl_username = xstrdup(who);
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_LOGIN,
-	    json_pack("{s:s, s:O}", "id", fl->fl_authreq_id, "identity",
-	    identity), oidc_login_done) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	oidc_store_login(fl, identity);
 }
 
 /* The authreq named by the upstream's state is back: on to the connector. */
@@ -1059,11 +1066,7 @@ oidc_password_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		oidc_error_page(fl, 500, "Login error.");
 		return;
 	}
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_LOGIN,
-	    json_pack("{s:s, s:O}", "id", fl->fl_authreq_id, "identity",
-	    identity), oidc_login_done) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	oidc_store_login(fl, identity);
 }
 
 /* The authreq is back for the password page (GET) or its POST. */

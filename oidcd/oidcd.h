@@ -432,6 +432,8 @@ const char *oidc_not_ready(void);
 
 /* connector.c */
 void	 connector(struct privsep *, struct privsep_proc *);
+void	 connector_reply(int, uint32_t, json_t *);
+void	 connector_error(int, uint32_t, const char *, const char *);
 
 /* federation.c: the connector's upstream side */
 void	 federation_init(struct privsep *);
