@@ -465,6 +465,32 @@ int	 oidc_handle(struct http_conn *, struct http_request *,
 	    const char *);
 int	 oidc_dispatch(struct privsep_proc *, struct imsg *);
 const char *oidc_not_ready(void);
+/* oidc.c: the flow API of the feature files */
+struct oidc_flow;
+struct oauth2_conf;
+struct oauth2_token_request;
+typedef void (*oidc_cb)(struct oidc_flow *, uint32_t, json_t *,
+    const char *, size_t);
+struct oidc_flow *oidc_flow_new(struct http_conn *, struct http_request *);
+json_t	*oidc_flow_data(struct oidc_flow *);
+void	 oidc_flow_cookie(struct oidc_flow *, const char *);
+const struct oauth2_conf *oidc_conf(void);
+int	 oidc_ask_json(struct oidc_flow *, enum privsep_procid, uint32_t,
+	    json_t *, oidc_cb);
+void	 oidc_json(struct oidc_flow *, int, const char *, struct http_kv *,
+	    size_t);
+void	 oidc_json_error(struct oidc_flow *, int, const char *,
+	    const char *);
+void	 oidc_redirect(struct oidc_flow *, int, const char *);
+void	 oidc_page(struct oidc_flow *, int, const char *, json_t *);
+void	 oidc_error_page(struct oidc_flow *, int, const char *);
+void	 oidc_token_grant(struct oidc_flow *, json_t *);
+
+/* device.c: the device flow (RFC 8628) */
+int	 device_handle(struct http_conn *, struct http_request *,
+	    const char *);
+int	 device_token(struct oidc_flow *,
+	    const struct oauth2_token_request *);
 
 /* connector.c */
 void	 connector(struct privsep *, struct privsep_proc *);
