@@ -217,6 +217,10 @@ config_storage(const struct oidcd_conf *cf)
 	    "absoluteLifetime", config_secs(cf->cf_rt_absolute_lifetime));
 	if (o == NULL)
 		fatalx("%s: json_pack", __func__);
+	/* At least a second: "500ms" must not mean Dex's default. */
+	json_object_set_new(o, "deviceRequests",
+	    json_integer(cf->cf_exp_device_requests < 1000 ? 1 :
+	    config_secs(cf->cf_exp_device_requests)));
 	return (o);
 }
 

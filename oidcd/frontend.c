@@ -229,6 +229,7 @@ frontend_discovery(json_t *cfg)
 	const char	*iss, *ipath;
 	char		*u[7];
 	size_t		 i;
+	json_int_t	 mask;
 	static const char *paths[7] = { "/auth", "/token", "/keys",
 	    "/userinfo", "/device/code", "/token/introspect", NULL };
 
@@ -264,6 +265,10 @@ frontend_discovery(json_t *cfg)
 		free(u[i]);
 	if (d == NULL)
 		fatalx("%s: json_pack", __func__);
+	/* Dex names it always; here only when the grant is on. */
+	mask = json_integer_value(json_object_get(cfg, "grantMask"));
+	if (mask != 0 && (mask & 0x10) == 0)	/* CONF_GT_DEVICECODE */
+		(void)json_object_del(d, "device_authorization_endpoint");
 	free(env->fe_discovery);
 	if ((env->fe_discovery = json_dumps(d, JSON_INDENT(2) |
 	    JSON_PRESERVE_ORDER)) == NULL)

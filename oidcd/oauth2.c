@@ -1505,8 +1505,12 @@ oauth2_authreq_parse(const struct oauth2_conf *conf,
 		    "Unregistered redirect_uri (", redirect_uri, ").");
 		return (authreq_display(r, 400, NULL));
 	}
-	if (client->public &&
-	    strcmp(redirect_uri, OAUTH2_REDIRECT_DEVICE) == 0) {
+	/*
+	 * Dex keeps /device/callback relative, which breaks under an
+	 * issuer path (master fixes it, #4597): any client that may use
+	 * it gets it under the issuer path.
+	 */
+	if (strcmp(redirect_uri, OAUTH2_REDIRECT_DEVICE) == 0) {
 		if (asprintf(&devuri, "%s%s", conf->issuer_path,
 		    OAUTH2_REDIRECT_DEVICE) == -1)
 			return (authreq_display(r, 500, "Out of memory."));
@@ -1873,6 +1877,9 @@ oauth2_token_request(const struct oauth2_conf *conf,
 	    "urn:ietf:params:oauth:grant-type:token-exchange") == 0) {
 		tr->grant = OAUTH2_GRANT_TOKEN_EXCHANGE;
 		bit = OAUTH2_GT_TOKENEXCHANGE;
+	} else if (strcmp(gt, OAUTH2_GRANT_DEVICE) == 0) {
+		tr->grant = OAUTH2_GRANT_DEVICE_CODE;
+		bit = OAUTH2_GT_DEVICECODE;
 	} else
 		bit = 0;
 	if (bit == 0 || !(conf->grant_mask & bit)) {
@@ -1988,6 +1995,25 @@ oauth2_token_request(const struct oauth2_conf *conf,
 			return (token_err(tr, OAUTH2_REQUEST_NOT_SUPPORTED,
 			    "Invalid requested_token_type."));
 		break;
+	case OAUTH2_GRANT_DEVICE_CODE:
+		/*
+		 * Dex authenticates no client here; RFC 8628 §3.4 wants
+		 * it as at any grant, and the code must be the client's.
+		 */
+		tr->device_code = param(form, "device_code");
+		s = param(form, "code_verifier");
+		tr->code_verifier = *s != '\0' ? s : NULL;
+		if (*tr->device_code == '\0')
+			return (token_err(tr, OAUTH2_INVALID_REQUEST,
+			    "No device code received"));
+		if (strlen(tr->device_code) > OAUTH2_CODE_MAX)
+			return (token_err(tr, OAUTH2_INVALID_GRANT,
+			    "Invalid Device code."));
+		if (tr->code_verifier != NULL &&
+		    strlen(tr->code_verifier) > OAUTH2_VERIFIER_MAX)
+			return (token_err(tr, OAUTH2_INVALID_GRANT,
+			    "Invalid code_verifier."));
+		break;
 	default:
 		return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
 	}
@@ -2023,6 +2049,135 @@ oauth2_token_request_free(struct oauth2_token_request *tr)
 {
 	json_decref(tr->scopes);
 	tr->scopes = NULL;
+}
+
+/*
+ * The device flow (RFC 8628; dex.md §4.10).
+ */
+
+static int
+device_err(struct oauth2_device_request *dr, enum oauth2_error e,
+    const char *desc)
+{
+	dr->error = e;
+	dr->status = oauth2_error_status(e);
+	if (desc != NULL)
+		(void)strlcpy(dr->description, desc, sizeof(dr->description));
+	json_decref(dr->scopes);
+	dr->scopes = NULL;
+	return (-1);
+}
+
+/*
+ * Where the browser half of a device login comes back to, for a
+ * client: the absolute <issuer>/device/callback when the client
+ * registered it, else Dex's "/device/callback" (a public client without
+ * redirectURIs, or one that lists it), which the authorization request
+ * stores under the issuer path (stored = 1 gives that form).  NULL when
+ * the client may use neither.  Malloc'd.
+ */
+char *
+oauth2_device_redirect_uri(const struct oauth2_conf *conf,
+    const struct oauth2_client *client, int stored)
+{
+	char	*abs, *s;
+	size_t	 n, i;
+
+	n = strlen(conf->issuer);
+	if (n > 0 && conf->issuer[n - 1] == '/')
+		n--;
+	if (asprintf(&abs, "%.*s%s", (int)n, conf->issuer,
+	    OAUTH2_REDIRECT_DEVICE) == -1)
+		return (NULL);
+	for (i = 0; i < client->nredirect_uris; i++)
+		if (strcmp(client->redirect_uris[i], abs) == 0)
+			return (abs);
+	free(abs);
+	if (!oauth2_redirect_uri_valid(client, OAUTH2_REDIRECT_DEVICE))
+		return (NULL);
+	if (!stored)
+		return (strdup(OAUTH2_REDIRECT_DEVICE));
+	if (asprintf(&s, "%s%s", conf->issuer_path,
+	    OAUTH2_REDIRECT_DEVICE) == -1)
+		return (NULL);
+	return (s);
+}
+
+/*
+ * POST /device/code: client_id (with its secret, as at /token: unlike
+ * Dex, which checks nothing here and carries the secret along), scope
+ * (Dex's default "openid"; checked as at /auth, so that a bad one fails
+ * now and not after the user typed the code), and PKCE as at /auth.
+ * The client must be able to come back to /device/callback.  0, or -1
+ * with dr->error, dr->status and dr->description.
+ */
+int
+oauth2_device_request(const struct oauth2_conf *conf,
+    const struct http_request *req, const struct http_params *form,
+    struct oauth2_device_request *dr)
+{
+	const char	*desc, *scope, *cc, *ccm;
+	struct fields	 f;
+	enum oauth2_error e;
+	char		*uri;
+	int		 method;
+
+	memset(dr, 0, sizeof(*dr));
+	if ((e = oauth2_client_auth(conf, req, form, &dr->client, &desc)) !=
+	    OAUTH2_OK)
+		return (device_err(dr, e, desc));
+	if (dr->client->grant_mask != 0 &&
+	    !(dr->client->grant_mask & OAUTH2_GT_DEVICECODE))
+		return (device_err(dr, OAUTH2_UNAUTHORIZED_CLIENT,
+		    "Client is not allowed to use this grant type."));
+	if ((uri = oauth2_device_redirect_uri(conf, dr->client, 0)) == NULL)
+		return (device_err(dr, OAUTH2_UNAUTHORIZED_CLIENT,
+		    "Client has no /device/callback redirect URI."));
+	free(uri);
+
+	scope = param(form, "scope");
+	if (*scope == '\0')
+		scope = SCOPE_OPENID;
+	if (fields_split(&f, scope) == -1)
+		return (device_err(dr, OAUTH2_SERVER_ERROR, NULL));
+	if (scopes_check(conf, dr->client->id, &f, dr->description,
+	    sizeof(dr->description)) == -1) {
+		fields_free(&f);
+		return (device_err(dr, OAUTH2_INVALID_SCOPE, NULL));
+	}
+	dr->scopes = fields_json(&f, 1);
+	fields_free(&f);
+	if (dr->scopes == NULL)
+		return (device_err(dr, OAUTH2_SERVER_ERROR, NULL));
+
+	cc = param(form, "code_challenge");
+	ccm = param(form, "code_challenge_method");
+	if (*ccm == '\0')
+		ccm = "plain";
+	method = strcmp(ccm, "S256") == 0 ? OAUTH2_PKCE_S256 :
+	    strcmp(ccm, "plain") == 0 ? OAUTH2_PKCE_PLAIN : 0;
+	if (method == 0 || (*cc != '\0' && !(conf->pkce_methods & method))) {
+		desc_quote(dr->description, sizeof(dr->description),
+		    "Unsupported PKCE challenge method (", ccm, ").");
+		return (device_err(dr, OAUTH2_INVALID_REQUEST, NULL));
+	}
+	if (conf->pkce_enforce && *cc == '\0')
+		return (device_err(dr, OAUTH2_INVALID_REQUEST,
+		    "PKCE is required. The code_challenge parameter must be "
+		    "provided."));
+	if (strlen(cc) > OAUTH2_CHALLENGE_MAX)
+		return (device_err(dr, OAUTH2_INVALID_REQUEST,
+		    "Invalid code_challenge: too long."));
+	dr->code_challenge = cc;
+	dr->code_challenge_method = *cc != '\0' ? ccm : "";
+	return (0);
+}
+
+void
+oauth2_device_request_free(struct oauth2_device_request *dr)
+{
+	json_decref(dr->scopes);
+	dr->scopes = NULL;
 }
 
 /*

@@ -160,8 +160,11 @@ enum oauth2_grant {
 	OAUTH2_GRANT_AUTHCODE,
 	OAUTH2_GRANT_REFRESH,
 	OAUTH2_GRANT_PASSWORD,
-	OAUTH2_GRANT_TOKEN_EXCHANGE
+	OAUTH2_GRANT_TOKEN_EXCHANGE,
+	OAUTH2_GRANT_DEVICE_CODE
 };
+
+#define OAUTH2_GRANT_DEVICE	"urn:ietf:params:oauth:grant-type:device_code"
 
 /* RFC 8693 token types that Dex's token exchange knows. */
 #define OAUTH2_TOKEN_TYPE_ID		"urn:ietf:params:oauth:token-type:id_token"
@@ -193,9 +196,25 @@ struct oauth2_token_request {
 	const char			*subject_token_type;
 	const char			*requested_token_type;
 	const struct oauth2_connector	*connector;
+	/* device_code (and code_verifier above) */
+	const char			*device_code;
 	/* on failure */
 	enum oauth2_error		 error;
 	int				 status;	/* HTTP status */
+	char				 description[OAUTH2_DESC_MAX];
+};
+
+/*
+ * A parsed device authorization request (/device/code, RFC 8628 §3.1);
+ * the strings point into the form.
+ */
+struct oauth2_device_request {
+	const struct oauth2_client	*client;
+	json_t				*scopes;
+	const char			*code_challenge;	/* "": none */
+	const char			*code_challenge_method;	/* "": none */
+	enum oauth2_error		 error;
+	int				 status;
 	char				 description[OAUTH2_DESC_MAX];
 };
 
@@ -241,6 +260,14 @@ char		*oauth2_exchange_response(const char *, const char *,
 		    int64_t);
 char		*oauth2_token_response(const char *, const char *,
 		    const char *, int64_t);
+
+/* The device flow. */
+int		 oauth2_device_request(const struct oauth2_conf *,
+		    const struct http_request *, const struct http_params *,
+		    struct oauth2_device_request *);
+void		 oauth2_device_request_free(struct oauth2_device_request *);
+char		*oauth2_device_redirect_uri(const struct oauth2_conf *,
+		    const struct oauth2_client *, int);
 
 /* Tokens. */
 json_t		*oauth2_id_token_claims(const struct oauth2_conf *,

@@ -60,10 +60,6 @@
 				"img-src 'self' data:; form-action 'self' %s; " \
 				"frame-ancestors 'none'; base-uri 'none'"
 
-struct oidc_flow;
-typedef void (*oidc_cb)(struct oidc_flow *, uint32_t, json_t *,
-    const char *, size_t);
-
 struct oidc_ask {
 	RB_ENTRY(oidc_ask)	 ak_node;
 	TAILQ_ENTRY(oidc_ask)	 ak_entry;	/* by deadline */
@@ -101,6 +97,8 @@ struct oidc_flow {
 	int			 fl_refreshed;	/* asked the upstream already */
 	int			 fl_exchange;	/* token exchange: one token */
 	int			 fl_exchange_id; /* ... and it is an ID token */
+	json_t			*fl_data;	/* a feature file's own */
+	char			*fl_cookie;	/* Set-Cookie of a page */
 };
 
 struct oidc_env {
@@ -151,7 +149,7 @@ oidc_ask_cmp(struct oidc_ask *a, struct oidc_ask *b)
  * Flows
  */
 
-static struct oidc_flow *
+struct oidc_flow *
 oidc_flow_new(struct http_conn *c, struct http_request *req)
 {
 	struct oidc_flow	*fl;
@@ -182,6 +180,8 @@ oidc_flow_free(struct oidc_flow *fl)
 	json_decref(fl->fl_rotate);
 	json_decref(fl->fl_authreq);
 	json_decref(fl->fl_grant);
+	json_decref(fl->fl_data);
+	free(fl->fl_cookie);
 	free(fl);
 }
 
@@ -222,7 +222,7 @@ oidc_respond(struct oidc_flow *fl, int status, const char *ctype,
 }
 
 /* JSON answers are for /token, /userinfo and introspection: with CORS. */
-static void
+void
 oidc_json(struct oidc_flow *fl, int status, const char *body,
     struct http_kv *h, size_t nh)
 {
@@ -239,7 +239,7 @@ oidc_json(struct oidc_flow *fl, int status, const char *body,
 }
 
 /* {"error","error_description"} as Dex's tokenErr writes it. */
-static void
+void
 oidc_json_error(struct oidc_flow *fl, int status, const char *error,
     const char *desc)
 {
@@ -251,7 +251,7 @@ oidc_json_error(struct oidc_flow *fl, int status, const char *error,
 	free(body);
 }
 
-static void
+void
 oidc_redirect(struct oidc_flow *fl, int status, const char *location)
 {
 	struct http_kv	 h[1];
@@ -263,12 +263,12 @@ oidc_redirect(struct oidc_flow *fl, int status, const char *location)
 }
 
 /* A page of the theme, with the headers every page has. */
-static void
+void
 oidc_page(struct oidc_flow *fl, int status, const char *name, json_t *data)
 {
 	struct evbuffer	*out;
 	struct http_kv	 h[3];
-	size_t		 len;
+	size_t		 len, nh = 2;
 
 	if ((out = evbuffer_new()) == NULL)
 		fatal("%s: evbuffer_new", __func__);
@@ -284,14 +284,18 @@ oidc_page(struct oidc_flow *fl, int status, const char *name, json_t *data)
 	h[0].value = oe->oe_csp;
 	h[1].key = "X-Frame-Options";
 	h[1].value = "DENY";
+	if (fl->fl_cookie != NULL) {
+		h[nh].key = "Set-Cookie";
+		h[nh++].value = fl->fl_cookie;
+	}
 	len = evbuffer_get_length(out);
-	oidc_respond(fl, status, "text/html; charset=utf-8", h, 2,
+	oidc_respond(fl, status, "text/html; charset=utf-8", h, nh,
 	    evbuffer_pullup(out, len), len, HTTP_RESP_NOSTORE);
 	evbuffer_free(out);
 }
 
 /* Dex's error page: ErrType is the status text, ErrMsg the message. */
-static void
+void
 oidc_error_page(struct oidc_flow *fl, int status, const char *msg)
 {
 	json_t	*data;
@@ -340,7 +344,7 @@ oidc_ask(struct oidc_flow *fl, enum privsep_procid to, uint32_t type,
 }
 
 /* Ask with a JSON request; the object is consumed. */
-static int
+int
 oidc_ask_json(struct oidc_flow *fl, enum privsep_procid to, uint32_t type,
     json_t *req, oidc_cb cb)
 {
@@ -1536,7 +1540,7 @@ oidc_sign_tokens(struct oidc_flow *fl, int access, int id)
 }
 
 /* /token: the grant is in hand (and a refresh token perhaps). */
-static void
+void
 oidc_token_grant(struct oidc_flow *fl, json_t *reply)
 {
 	const char	*rt;
@@ -1858,6 +1862,9 @@ oidc_token(struct http_conn *c, struct http_request *req)
 		    tr.connector->id, "subjectToken", tr.subject_token,
 		    "subjectTokenType", tr.subject_token_type),
 		    oidc_exchanged);
+		break;
+	case OAUTH2_GRANT_DEVICE_CODE:
+		rv = device_token(fl, &tr);
 		break;
 	default:
 		oidc_json_error(fl, 400, "unsupported_grant_type", NULL);
@@ -2201,6 +2208,8 @@ oidc_handle(struct http_conn *c, struct http_request *req, const char *path)
 		oidc_introspect(c, req);
 		return (1);
 	}
+	if (strncmp(path, "/device", 7) == 0 && device_handle(c, req, path))
+		return (1);
 	if ((req->method == HTTP_METHOD_GET ||
 	    req->method == HTTP_METHOD_HEAD) &&
 	    (strncmp(path, "/static/", 8) == 0 ||
@@ -2208,6 +2217,31 @@ oidc_handle(struct http_conn *c, struct http_request *req, const char *path)
 	    strcmp(path, "/robots.txt") == 0))
 		return (oidc_asset(c, req, path + 1));
 	return (0);
+}
+
+/*
+ * The flow API of the feature files (device.c): a flow's own data, a
+ * cookie for its page, and the config.
+ */
+json_t *
+oidc_flow_data(struct oidc_flow *fl)
+{
+	if (fl->fl_data == NULL && (fl->fl_data = json_object()) == NULL)
+		fatal("%s: json_object", __func__);
+	return (fl->fl_data);
+}
+
+void
+oidc_flow_cookie(struct oidc_flow *fl, const char *cookie)
+{
+	free(fl->fl_cookie);
+	fl->fl_cookie = xstrdup(cookie);
+}
+
+const struct oauth2_conf *
+oidc_conf(void)
+{
+	return (oe->oe_conf);
 }
 
 /* The signer's new key set, parsed once for /userinfo. */

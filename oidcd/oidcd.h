@@ -120,6 +120,12 @@ enum imsg_type {
 	IMSG_CTL_CLIENT,
 	IMSG_CFG_TEMPLATE,
 	IMSG_CFG_ASSET,		/* struct cfg_asset (asset.h) + chunk */
+	/* storage: the device flow (answered by IMSG_STORE_RESULT) */
+	IMSG_STORE_DEVICE_CREATE,
+	IMSG_STORE_DEVICE_GET,
+	IMSG_STORE_DEVICE_COMPLETE,
+	IMSG_STORE_DEVICE_DENY,
+	IMSG_STORE_DEVICE_POLL,
 	IMSG_MAX
 };
 
@@ -186,6 +192,36 @@ enum imsg_type {
  *                             userId and connectorId must not change.
  *   IMSG_STORE_INTROSPECT     {"refreshToken"} -> {"active" (bool),
  *                             "grant", "exp", "iat"}
+ *
+ * The device flow (RFC 8628, dex.md §4.10): a device request keyed by
+ * its user code (XXXX-XXXX, store_user_code_parse()'s form) and a device
+ * token keyed by SHA-256(device code), both expiring after
+ * expiry.deviceRequests; the token record answers expired_token for
+ * STORE_DEVICE_KEEP more.  It holds the grant once the user logged in,
+ * never a token.
+ *   IMSG_STORE_DEVICE_CREATE  {"clientId", "scopes", "redirectUri" (as
+ *                             the login will store it), "codeChallenge",
+ *                             "codeChallengeMethod"} -> {"deviceCode",
+ *                             "userCode", "expiresIn", "interval"}
+ *   IMSG_STORE_DEVICE_GET     {"userCode"} -> {"device": {"clientId",
+ *                             "scopes", "nonce"}}; the nonce goes to the
+ *                             login, to bind its code to this request.
+ *                             Unknown, expired or done: invalid_request.
+ *   IMSG_STORE_DEVICE_COMPLETE {"userCode", "code"} -> {"clientId"}:
+ *                             redeems the auth code for the request's
+ *                             client and redirect URI (its nonce must
+ *                             match), stores the grant in the device
+ *                             token and deletes the request, one txn.
+ *   IMSG_STORE_DEVICE_DENY    {"userCode"} -> {"clientId"}: the device
+ *                             will hear access_denied.
+ *   IMSG_STORE_DEVICE_POLL    {"deviceCode", "clientId", "codeVerifier"
+ *                             (or absent), "refresh" (bool)} -> {"grant",
+ *                             "refreshToken" (or absent)}, once; or the
+ *                             RFC 8628 errors authorization_pending,
+ *                             slow_down, access_denied, expired_token,
+ *                             and invalid_grant for an unknown, used or
+ *                             other client's code.  A used code coming
+ *                             back revokes the refresh token it gave.
  *
  * Connector protocol (frontend -> connector), same framing, reply
  * IMSG_CONN_RESULT {"ok": true, "identity"} or {"ok": false, "error",
@@ -429,6 +465,32 @@ int	 oidc_handle(struct http_conn *, struct http_request *,
 	    const char *);
 int	 oidc_dispatch(struct privsep_proc *, struct imsg *);
 const char *oidc_not_ready(void);
+/* oidc.c: the flow API of the feature files */
+struct oidc_flow;
+struct oauth2_conf;
+struct oauth2_token_request;
+typedef void (*oidc_cb)(struct oidc_flow *, uint32_t, json_t *,
+    const char *, size_t);
+struct oidc_flow *oidc_flow_new(struct http_conn *, struct http_request *);
+json_t	*oidc_flow_data(struct oidc_flow *);
+void	 oidc_flow_cookie(struct oidc_flow *, const char *);
+const struct oauth2_conf *oidc_conf(void);
+int	 oidc_ask_json(struct oidc_flow *, enum privsep_procid, uint32_t,
+	    json_t *, oidc_cb);
+void	 oidc_json(struct oidc_flow *, int, const char *, struct http_kv *,
+	    size_t);
+void	 oidc_json_error(struct oidc_flow *, int, const char *,
+	    const char *);
+void	 oidc_redirect(struct oidc_flow *, int, const char *);
+void	 oidc_page(struct oidc_flow *, int, const char *, json_t *);
+void	 oidc_error_page(struct oidc_flow *, int, const char *);
+void	 oidc_token_grant(struct oidc_flow *, json_t *);
+
+/* device.c: the device flow (RFC 8628) */
+int	 device_handle(struct http_conn *, struct http_request *,
+	    const char *);
+int	 device_token(struct oidc_flow *,
+	    const struct oauth2_token_request *);
 
 /* connector.c */
 void	 connector(struct privsep *, struct privsep_proc *);

@@ -257,6 +257,11 @@ storage_request(struct privsep_proc *p, struct imsg *imsg)
 	case IMSG_STORE_REFRESH_ISSUE:
 	case IMSG_STORE_REFRESH_ROTATE:
 	case IMSG_STORE_INTROSPECT:
+	case IMSG_STORE_DEVICE_CREATE:
+	case IMSG_STORE_DEVICE_GET:
+	case IMSG_STORE_DEVICE_COMPLETE:
+	case IMSG_STORE_DEVICE_DENY:
+	case IMSG_STORE_DEVICE_POLL:
 		break;
 	default:
 		return (-1);

@@ -55,6 +55,9 @@
 #define REC_TOMBSTONE	3	/* a redeemed code */
 #define REC_REFRESH	4
 #define REC_FAMILY	5
+#define REC_DEVREQ	6
+#define REC_DEVTOKEN	7
+#define REC_DEVTOMB	8	/* a device code that gave its tokens */
 
 #define HASH_LEN	32
 
@@ -72,6 +75,15 @@
 			    "claimed by another client."
 #define TXT_RTEXPIRED	"Refresh token expired."
 #define TXT_SCOPES	"Requested scopes contain unauthorized scope(s)"
+#define TXT_USERCODE	"Invalid or expired user code."
+#define TXT_AUTHCODE	"Invalid or expired auth code."
+#define TXT_DEVCODE	"Invalid Device code."
+#define TXT_DENIED	"The authorization request was denied."
+
+/* Device token states: Dex's two, and a refusal (RFC 8628 §3.5). */
+#define DEV_PENDING	"authorization_pending"
+#define DEV_COMPLETE	"complete"
+#define DEV_DENIED	"access_denied"
 
 /*
  * Request validation: a table of members per object.  A member not in
@@ -87,7 +99,8 @@ enum ftype {
 	F_METHOD,	/* "", plain, S256 */
 	F_IDENTITY,
 	F_GRANT,
-	F_AUTHREQ
+	F_AUTHREQ,
+	F_UCODE		/* a user code as XXXX-XXXX */
 };
 #define F_REQ		0x1	/* required */
 #define F_NONEMPTY	0x2	/* a string that must not be empty */
@@ -189,6 +202,35 @@ static const struct field introspect_fields[] = {
 	{ NULL }
 };
 
+static const struct field devcreate_fields[] = {
+	{ "clientId",		F_STR, STORE_NAME_MAX, 0, F_REQ | F_NONEMPTY },
+	{ "scopes",		F_STRS, STORE_SCOPES_MAX, STORE_SCOPE_MAX,
+				    F_REQ },
+	{ "redirectUri",	F_STR, STORE_URI_MAX, 0, F_REQ | F_NONEMPTY },
+	{ "codeChallenge",	F_STR, STORE_CHALLENGE_MAX, 0, 0 },
+	{ "codeChallengeMethod", F_METHOD, 0, 0, 0 },
+	{ NULL }
+};
+
+static const struct field usercode_fields[] = {
+	{ "userCode",		F_UCODE, 0, 0, F_REQ },
+	{ NULL }
+};
+
+static const struct field devcomplete_fields[] = {
+	{ "userCode",		F_UCODE, 0, 0, F_REQ },
+	{ "code",		F_B64, STORE_CODE_LEN, 0, F_REQ },
+	{ NULL }
+};
+
+static const struct field devpoll_fields[] = {
+	{ "deviceCode",		F_B64, STORE_DEVICE_CODE_LEN, 0, F_REQ },
+	{ "clientId",		F_STR, STORE_NAME_MAX, 0, F_REQ | F_NONEMPTY },
+	{ "codeVerifier",	F_STR, STORE_VERIFIER_MAX, 0, 0 },
+	{ "refresh",		F_BOOL, 0, 0, 0 },
+	{ NULL }
+};
+
 static int	 check_object(json_t *, const struct field *);
 
 static int
@@ -265,6 +307,20 @@ check_rtypes(json_t *v)
 	return (0);
 }
 
+/* Only the canonical form: what store_user_code_parse() gives. */
+static int
+check_user_code(json_t *v)
+{
+	char	 code[STORE_USER_CODE_LEN + 1];
+
+	if (!json_is_string(v) ||
+	    json_string_length(v) != STORE_USER_CODE_LEN ||
+	    store_user_code_parse(json_string_value(v), code) == -1 ||
+	    strcmp(code, json_string_value(v)) != 0)
+		return (-1);
+	return (0);
+}
+
 static int
 check_value(json_t *v, const struct field *f)
 {
@@ -299,6 +355,8 @@ check_value(json_t *v, const struct field *f)
 		return (check_object(v, grant_fields));
 	case F_AUTHREQ:
 		return (check_object(v, authreq_fields));
+	case F_UCODE:
+		return (check_user_code(v));
 	}
 	return (-1);
 }
@@ -355,6 +413,15 @@ store_request_check(int type, json_t *req)
 		return (check_object(req, rotate_fields));
 	case IMSG_STORE_INTROSPECT:
 		return (check_object(req, introspect_fields));
+	case IMSG_STORE_DEVICE_CREATE:
+		return (check_object(req, devcreate_fields));
+	case IMSG_STORE_DEVICE_GET:
+	case IMSG_STORE_DEVICE_DENY:
+		return (check_object(req, usercode_fields));
+	case IMSG_STORE_DEVICE_COMPLETE:
+		return (check_object(req, devcomplete_fields));
+	case IMSG_STORE_DEVICE_POLL:
+		return (check_object(req, devpoll_fields));
 	}
 	return (-1);
 }
@@ -525,6 +592,13 @@ store_policy_parse(json_t *cfg, struct store_policy *sp)
 	sp->sp_reuse_interval = reuse;
 	sp->sp_valid_if_not_used_for = idle;
 	sp->sp_absolute_lifetime = abs;
+	/* Optional: a config of an older parent has none. */
+	if ((e = json_object_get(cfg, "deviceRequests")) != NULL) {
+		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
+		    json_integer_value(e) > STORE_TIME_MAX)
+			return (-1);
+		sp->sp_device_lifetime = json_integer_value(e);
+	}
 	json_array_foreach(refreshers, i, e) {
 		if (check_string(e, STORE_NAME_MAX, F_NONEMPTY) == -1) {
 			store_policy_free(sp);
@@ -1795,6 +1869,457 @@ store_revoke(struct db_txn *t, uint64_t now, json_t *req, size_t *n,
 }
 
 /*
+ * The device flow (RFC 8628; dex.md §4.10).  Two records, as Dex has
+ * them: the request, by user code, for the browser side; and the device
+ * token, by SHA-256 of the device code, for the polling device.  Unlike
+ * Dex, the token record holds the grant, never tokens: the tokens are
+ * made when the device collects them, once, as at a code redemption.
+ */
+
+void
+store_user_code_make(char *out)
+{
+	static const char	 chars[] = STORE_USER_CODE_CHARS;
+	size_t			 i, o = 0;
+
+	for (i = 0; i < STORE_USER_CODE_LETTERS; i++) {
+		if (i == STORE_USER_CODE_LETTERS / 2)
+			out[o++] = '-';
+		out[o++] = chars[arc4random_uniform(sizeof(chars) - 1)];
+	}
+	out[o] = '\0';
+}
+
+/*
+ * What a user typed: letters in any case, with or without the dash,
+ * spaces ignored (RFC 8628 §6.1), as XXXX-XXXX in out.
+ */
+int
+store_user_code_parse(const char *in, char *out)
+{
+	char		 letters[STORE_USER_CODE_LETTERS];
+	size_t		 i, n = 0;
+	int		 c;
+
+	if (in == NULL || strnlen(in, STORE_USER_CODE_INPUT_MAX + 1) >
+	    STORE_USER_CODE_INPUT_MAX)
+		return (-1);
+	for (i = 0; in[i] != '\0'; i++) {
+		c = (unsigned char)in[i];
+		if (c == '-' || c == ' ' || c == '\t')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c -= 'a' - 'A';
+		if (c == '\0' || strchr(STORE_USER_CODE_CHARS, c) == NULL ||
+		    n == sizeof(letters))
+			return (-1);
+		letters[n++] = c;
+	}
+	if (n != sizeof(letters))
+		return (-1);
+	memcpy(out, letters, n / 2);
+	out[n / 2] = '-';
+	memcpy(out + n / 2 + 1, letters + n / 2, n - n / 2);
+	out[STORE_USER_CODE_LEN] = '\0';
+	return (0);
+}
+
+static uint64_t
+device_lifetime(const struct store_policy *sp)
+{
+	return (sp->sp_device_lifetime > 0 ? sp->sp_device_lifetime :
+	    STORE_DEVICE_LIFETIME);
+}
+
+/* A live device request; DB_OK with *devp NULL and *reply when not. */
+static int
+devreq_load(struct db_txn *t, uint64_t now, const char *ucode,
+    json_t **devp, json_t **reply)
+{
+	uint8_t	 type;
+	int	 rc;
+
+	*devp = NULL;
+	rc = db_get(t, DB_KIND_DEVREQ, ucode, STORE_USER_CODE_LEN, &type,
+	    devp);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && expired(*devp, now))) {
+		json_decref(*devp);
+		*devp = NULL;
+		*reply = store_error(ERR_REQUEST, TXT_USERCODE);
+		return (DB_OK);
+	}
+	if (rc == DB_OK && type != REC_DEVREQ) {
+		json_decref(*devp);
+		*devp = NULL;
+		return (DB_EBADREC);
+	}
+	return (rc);
+}
+
+/* The device token a request names, by the hash kept in the request. */
+static int
+devtoken_of(struct db_txn *t, json_t *dev, uint8_t *hash, json_t **tokp)
+{
+	uint8_t		*dec = NULL;
+	size_t		 declen;
+	uint8_t		 type;
+	int		 rc;
+
+	*tokp = NULL;
+	if (jose_b64url_decode(str(dev, "deviceHash"), STORE_HASH_LEN, &dec,
+	    &declen) == -1 || declen != HASH_LEN) {
+		free(dec);
+		return (DB_EBADREC);
+	}
+	memcpy(hash, dec, HASH_LEN);
+	free(dec);
+	rc = db_get(t, DB_KIND_DEVTOKEN, hash, HASH_LEN, &type, tokp);
+	if (rc == DB_OK && type != REC_DEVTOKEN) {
+		/* Collected already: the request is done with. */
+		json_decref(*tokp);
+		*tokp = NULL;
+		return (DB_NOTFOUND);
+	}
+	return (rc);
+}
+
+/* The token record's state changes; its expiry does not. */
+static int
+devtoken_put(struct db_txn *t, const uint8_t *hash, uint8_t type,
+    json_t *rec, uint64_t exp)
+{
+	return (db_put(t, DB_KIND_DEVTOKEN, hash, HASH_LEN, type, rec, exp));
+}
+
+int
+store_device_create(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	uint8_t		 raw[STORE_DEVICE_CODE_BYTES], hash[HASH_LEN];
+	char		 ucode[STORE_USER_CODE_LEN + 1];
+	char		 h64[STORE_HASH_LEN + 1];
+	char		*dcode, *nonce;
+	json_t		*dev, *tok;
+	uint64_t	 expiry = now + device_lifetime(sp);
+	int		 i, rc;
+
+	*reply = NULL;
+	arc4random_buf(raw, sizeof(raw));
+	if ((dcode = jose_b64url_encode(raw, sizeof(raw))) == NULL)
+		fatalx("%s: encode", __func__);
+	/* Binds the browser's auth code to this request (Dex #4928). */
+	arc4random_buf(raw, STORE_ID_BYTES);
+	if ((nonce = jose_b64url_encode(raw, STORE_ID_BYTES)) == NULL)
+		fatalx("%s: encode", __func__);
+	explicit_bzero(raw, sizeof(raw));
+	sha256(dcode, strlen(dcode), hash);
+	sha256_b64(dcode, strlen(dcode), h64);
+
+	if ((dev = json_pack("{s:O, s:O, s:O, s:s, s:s, s:I}",
+	    "clientId", json_object_get(req, "clientId"),
+	    "scopes", json_object_get(req, "scopes"),
+	    "redirectUri", json_object_get(req, "redirectUri"),
+	    "nonce", nonce, "deviceHash", h64,
+	    "expiry", (json_int_t)expiry)) == NULL)
+		fatalx("%s: json_pack", __func__);
+	/* 20^8 codes: a clash with a live one is rare; try another. */
+	rc = DB_EXISTS;
+	for (i = 0; i < STORE_USER_CODE_TRIES && rc == DB_EXISTS; i++) {
+		store_user_code_make(ucode);
+		rc = db_insert(t, DB_KIND_DEVREQ, ucode, STORE_USER_CODE_LEN,
+		    REC_DEVREQ, dev, expiry);
+	}
+	json_decref(dev);
+	if (rc != DB_OK) {
+		if (rc == DB_EXISTS)
+			log_warnx("%s: no free user code", __func__);
+		rc = rc == DB_EXISTS ? DB_ERR : rc;
+		goto done;
+	}
+
+	/* Dex's first poll may come at once: interval 0 until then. */
+	if ((tok = json_pack("{s:s, s:O, s:s, s:I, s:I, s:I, s:s, s:s}",
+	    "status", DEV_PENDING,
+	    "clientId", json_object_get(req, "clientId"),
+	    "userCode", ucode,
+	    "expiry", (json_int_t)expiry,
+	    "lastPoll", (json_int_t)now,
+	    "interval", (json_int_t)0,
+	    "codeChallenge", str(req, "codeChallenge"),
+	    "codeChallengeMethod", str(req, "codeChallengeMethod"))) == NULL)
+		fatalx("%s: json_pack", __func__);
+	rc = db_insert(t, DB_KIND_DEVTOKEN, hash, HASH_LEN, REC_DEVTOKEN,
+	    tok, expiry + STORE_DEVICE_KEEP);
+	json_decref(tok);
+	if (rc == DB_EXISTS)
+		rc = DB_ERR;	/* 256 random bits twice */
+	if (rc != DB_OK)
+		goto done;
+	*reply = reply_ok();
+	set_new(*reply, "deviceCode", json_string(dcode));
+	set_new(*reply, "userCode", json_string(ucode));
+	set_new(*reply, "expiresIn",
+	    json_integer((json_int_t)device_lifetime(sp)));
+	set_new(*reply, "interval", json_integer(STORE_DEVICE_INTERVAL));
+ done:
+	freezero(dcode, strlen(dcode));
+	free(nonce);
+	return (rc);
+}
+
+int
+store_device_get(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	json_t	*dev;
+	int	 rc;
+
+	*reply = NULL;
+	if ((rc = devreq_load(t, now, str(req, "userCode"), &dev, reply)) !=
+	    DB_OK || dev == NULL)
+		return (rc);
+	*reply = reply_ok();
+	set_new(*reply, "device", json_pack("{s:O, s:O, s:O}",
+	    "clientId", json_object_get(dev, "clientId"),
+	    "scopes", json_object_get(dev, "scopes"),
+	    "nonce", json_object_get(dev, "nonce")));
+	json_decref(dev);
+	return (DB_OK);
+}
+
+/*
+ * The browser is back from the login with an auth code (state: the user
+ * code).  The code is redeemed here, for the request's client and
+ * redirect URI, and must carry the request's nonce: a code of
+ * another login cannot finish this one.  The grant goes to the device
+ * token; the request is done.
+ */
+int
+store_device_complete(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	uint8_t		 hash[HASH_LEN];
+	const char	*want, *got;
+	json_t		*dev, *tok = NULL, *redeem = NULL, *r = NULL, *grant;
+	int		 rc;
+
+	*reply = NULL;
+	if ((rc = devreq_load(t, now, str(req, "userCode"), &dev, reply)) !=
+	    DB_OK || dev == NULL)
+		return (rc);
+	if ((rc = devtoken_of(t, dev, hash, &tok)) == DB_NOTFOUND ||
+	    (rc == DB_OK && strcmp(str(tok, "status"), DEV_PENDING) != 0)) {
+		*reply = store_error(ERR_REQUEST, TXT_USERCODE);
+		rc = DB_OK;
+		goto done;
+	}
+	if (rc != DB_OK)
+		goto done;
+	if ((redeem = json_pack("{s:O, s:O, s:O, s:b}",
+	    "code", json_object_get(req, "code"),
+	    "clientId", json_object_get(dev, "clientId"),
+	    "redirectUri", json_object_get(dev, "redirectUri"),
+	    "refresh", 0)) == NULL)
+		fatalx("%s: json_pack", __func__);
+	if ((rc = store_code_redeem(t, sp, now, redeem, &r)) != DB_OK)
+		goto done;
+	if (!json_is_true(json_object_get(r, "ok"))) {
+		*reply = store_error(ERR_GRANT, TXT_AUTHCODE);
+		goto done;
+	}
+	grant = json_object_get(r, "grant");
+	want = str(dev, "nonce");
+	got = str(grant, "nonce");
+	if (strlen(got) != strlen(want) ||
+	    timingsafe_bcmp(got, want, strlen(want)) != 0) {
+		/* The code is spent either way: it came to the wrong place. */
+		log_warnx("device flow: the auth code of another login came "
+		    "back to a device request");
+		*reply = store_error(ERR_GRANT, TXT_AUTHCODE);
+		goto done;
+	}
+	/* The nonce was ours, not the client's: not for its ID token. */
+	(void)json_object_del(grant, "nonce");
+	set_new(tok, "status", json_string(DEV_COMPLETE));
+	set_new(tok, "grant", json_incref(grant));
+	if ((rc = devtoken_put(t, hash, REC_DEVTOKEN, tok,
+	    db_record_exp(tok))) != DB_OK)
+		goto done;
+	if ((rc = db_del(t, DB_KIND_DEVREQ, str(req, "userCode"),
+	    STORE_USER_CODE_LEN)) != DB_OK)
+		goto done;
+	*reply = reply_ok();
+	set_new(*reply, "clientId", json_string(str(dev, "clientId")));
+ done:
+	json_decref(r);
+	json_decref(redeem);
+	json_decref(tok);
+	json_decref(dev);
+	return (rc);
+}
+
+/* The login failed or the user said no: the device hears access_denied. */
+int
+store_device_deny(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	uint8_t		 hash[HASH_LEN];
+	json_t		*dev, *tok = NULL;
+	int		 rc;
+
+	*reply = NULL;
+	if ((rc = devreq_load(t, now, str(req, "userCode"), &dev, reply)) !=
+	    DB_OK || dev == NULL)
+		return (rc);
+	if ((rc = devtoken_of(t, dev, hash, &tok)) == DB_NOTFOUND ||
+	    (rc == DB_OK && strcmp(str(tok, "status"), DEV_PENDING) != 0)) {
+		*reply = store_error(ERR_REQUEST, TXT_USERCODE);
+		rc = DB_OK;
+		goto done;
+	}
+	if (rc != DB_OK)
+		goto done;
+	set_new(tok, "status", json_string(DEV_DENIED));
+	if ((rc = devtoken_put(t, hash, REC_DEVTOKEN, tok,
+	    db_record_exp(tok))) != DB_OK ||
+	    (rc = db_del(t, DB_KIND_DEVREQ, str(req, "userCode"),
+	    STORE_USER_CODE_LEN)) != DB_OK)
+		goto done;
+	*reply = reply_ok();
+	set_new(*reply, "clientId", json_string(str(dev, "clientId")));
+ done:
+	json_decref(tok);
+	json_decref(dev);
+	return (rc);
+}
+
+/* A device code that gave its tokens came back: as a replayed code. */
+static int
+device_replayed(struct db_txn *t, uint64_t now, json_t *tomb)
+{
+	uint8_t		 fid[STORE_FAMILY_BYTES];
+	json_t		*fam;
+	int		 rc;
+
+	log_warnx("device code used again");
+	if (json_object_get(tomb, "family") == NULL ||
+	    unhex(str(tomb, "family"), fid, sizeof(fid)) == -1)
+		return (DB_OK);
+	if ((rc = family_get(t, fid, &fam)) == DB_NOTFOUND)
+		return (DB_OK);
+	if (rc != DB_OK)
+		return (rc);
+	rc = family_revoke(t, now, fid, fam, "its device code was used again");
+	json_decref(fam);
+	return (rc);
+}
+
+/*
+ * The device polls (Dex's handleDeviceToken): expired_token; while
+ * pending, slow_down when it came before its interval was up (and the
+ * interval grows by STORE_DEVICE_SLOWDOWN) or authorization_pending;
+ * access_denied; once complete, PKCE, then the grant and a refresh
+ * token, once: the record becomes a tombstone in the same txn.
+ */
+int
+store_device_poll(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	uint8_t		 hash[HASH_LEN], fid[STORE_FAMILY_BYTES];
+	char		 fhex[STORE_FAMILY_HEX + 1];
+	const char	*code = str(req, "deviceCode"), *status;
+	char		*token = NULL;
+	json_t		*tok, *tomb = NULL, *grant, *err;
+	uint64_t	 interval;
+	uint8_t		 type;
+	int		 slow, rc;
+
+	*reply = NULL;
+	sha256(code, strlen(code), hash);
+	rc = db_get(t, DB_KIND_DEVTOKEN, hash, HASH_LEN, &type, &tok);
+	if (rc == DB_NOTFOUND) {
+		*reply = store_error(ERR_GRANT, TXT_DEVCODE);
+		return (DB_OK);
+	}
+	if (rc != DB_OK)
+		return (rc);
+	if (type == REC_DEVTOMB) {
+		rc = device_replayed(t, now, tok);
+		json_decref(tok);
+		if (rc == DB_OK)
+			*reply = store_error(ERR_GRANT, TXT_DEVCODE);
+		return (rc);
+	}
+	if (type != REC_DEVTOKEN) {
+		json_decref(tok);
+		return (DB_EBADREC);
+	}
+	/* Another client's code is no code at all to this one. */
+	if (strcmp(str(tok, "clientId"), str(req, "clientId")) != 0) {
+		*reply = store_error(ERR_GRANT, TXT_DEVCODE);
+		goto done;
+	}
+	if (now >= num(tok, "expiry")) {
+		*reply = store_error("expired_token", "");
+		goto done;
+	}
+	status = str(tok, "status");
+	if (strcmp(status, DEV_PENDING) == 0) {
+		interval = num(tok, "interval");
+		slow = now < num(tok, "lastPoll") + interval;
+		if (slow) {
+			interval += STORE_DEVICE_SLOWDOWN;
+			if (interval > STORE_DEVICE_INTERVAL_MAX)
+				interval = STORE_DEVICE_INTERVAL_MAX;
+		} else
+			interval = STORE_DEVICE_INTERVAL;
+		set_new(tok, "interval", json_integer((json_int_t)interval));
+		set_new(tok, "lastPoll", json_integer((json_int_t)now));
+		if ((rc = devtoken_put(t, hash, REC_DEVTOKEN, tok,
+		    db_record_exp(tok))) != DB_OK)
+			goto done;
+		*reply = store_error(slow ? "slow_down" : DEV_PENDING, "");
+		goto done;
+	}
+	if (strcmp(status, DEV_DENIED) == 0) {
+		*reply = store_error(DEV_DENIED, TXT_DENIED);
+		goto done;
+	}
+	if (strcmp(status, DEV_COMPLETE) != 0 ||
+	    (grant = json_object_get(tok, "grant")) == NULL) {
+		rc = DB_EBADREC;
+		goto done;
+	}
+	if ((err = pkce_check(tok, req)) != NULL) {
+		*reply = err;
+		goto done;
+	}
+	if ((tomb = json_pack("{s:b}", "redeemed", 1)) == NULL)
+		fatalx("%s: json_pack", __func__);
+	if (json_is_true(json_object_get(req, "refresh")) &&
+	    refresh_allowed(sp, grant)) {
+		if ((rc = family_create(t, sp, now, grant, NULL, fid,
+		    &token)) != DB_OK)
+			goto done;
+		hex(fid, sizeof(fid), fhex);
+		set_new(tomb, "family", json_string(fhex));
+	}
+	if ((rc = devtoken_put(t, hash, REC_DEVTOMB, tomb,
+	    db_record_exp(tok))) != DB_OK)
+		goto done;
+	*reply = reply_ok();
+	set_new(*reply, "grant", json_incref(grant));
+	if (token != NULL)
+		set_new(*reply, "refreshToken", json_string(token));
+ done:
+	if (token != NULL)
+		freezero(token, strlen(token));
+	json_decref(tomb);
+	json_decref(tok);
+	return (rc);
+}
+
+/*
  * Dispatch and group commit.
  */
 
@@ -1820,6 +2345,16 @@ store_exec(struct db_txn *t, const struct store_policy *sp, uint64_t now,
 		return (store_refresh_rotate(t, sp, now, req, reply));
 	case IMSG_STORE_INTROSPECT:
 		return (store_introspect(t, sp, now, req, reply));
+	case IMSG_STORE_DEVICE_CREATE:
+		return (store_device_create(t, sp, now, req, reply));
+	case IMSG_STORE_DEVICE_GET:
+		return (store_device_get(t, sp, now, req, reply));
+	case IMSG_STORE_DEVICE_COMPLETE:
+		return (store_device_complete(t, sp, now, req, reply));
+	case IMSG_STORE_DEVICE_DENY:
+		return (store_device_deny(t, sp, now, req, reply));
+	case IMSG_STORE_DEVICE_POLL:
+		return (store_device_poll(t, sp, now, req, reply));
 	}
 	return (DB_EINVAL);
 }

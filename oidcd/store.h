@@ -72,6 +72,25 @@
 #define STORE_REVOKED_KEEP	86400	/* a revoked family record */
 #define STORE_FAMILIES_MAX	32	/* per user + connector + client */
 
+/*
+ * The device flow (RFC 8628, dex.md §4.10).  A user code is Dex's: 8
+ * letters of STORE_USER_CODE_CHARS shown as XXXX-XXXX; what a user types
+ * is read without case, dashes or spaces.  A device code is 32 random
+ * bytes, stored only as its SHA-256.
+ */
+#define STORE_USER_CODE_CHARS	"BCDFGHJKLMNPQRSTVWXZ"
+#define STORE_USER_CODE_LETTERS	8
+#define STORE_USER_CODE_LEN	9	/* with the dash */
+#define STORE_USER_CODE_INPUT_MAX 64	/* bytes a user may type */
+#define STORE_USER_CODE_TRIES	8	/* new codes tried on a collision */
+#define STORE_DEVICE_CODE_LEN	43	/* base64url of 32 bytes */
+#define STORE_DEVICE_CODE_BYTES	32
+#define STORE_DEVICE_LIFETIME	300	/* Dex's expiry.deviceRequests */
+#define STORE_DEVICE_INTERVAL	5	/* seconds between polls (Dex) */
+#define STORE_DEVICE_SLOWDOWN	5	/* added when polled too soon */
+#define STORE_DEVICE_INTERVAL_MAX 600	/* the most it grows to */
+#define STORE_DEVICE_KEEP	600	/* expired_token, then GC */
+
 /* The refresh policy and what else storage gets in IMSG_CFG_GLOBAL. */
 #define STORE_REFRESHERS_MAX	64
 struct store_policy {
@@ -82,6 +101,7 @@ struct store_policy {
 	uint64_t	 sp_absolute_lifetime;
 	char		*sp_refreshers[STORE_REFRESHERS_MAX];
 	size_t		 sp_nrefreshers;
+	uint64_t	 sp_device_lifetime;	/* "deviceRequests"; 0: Dex's */
 };
 
 /* One request of a group-commit batch. */
@@ -116,6 +136,20 @@ int	 store_refresh_rotate(struct db_txn *, const struct store_policy *,
 	    uint64_t, json_t *, json_t **);
 int	 store_introspect(struct db_txn *, const struct store_policy *,
 	    uint64_t, json_t *, json_t **);
+int	 store_device_create(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_device_get(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_device_complete(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_device_deny(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_device_poll(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+
+/* User codes: a new one; what a user typed, as XXXX-XXXX (0) or -1. */
+void	 store_user_code_make(char *);
+int	 store_user_code_parse(const char *, char *);
 
 /*
  * Group commit: every op in its own child of one write txn, one commit

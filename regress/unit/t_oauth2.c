@@ -1001,6 +1001,205 @@ test_conf(void)
 	json_decref(j);
 }
 
+/* The device flow: /device/code, its redirect URI, the device_code grant. */
+static void
+test_device(void)
+{
+	static const char *dconf =
+	    "{\"issuer\":\"https://id.example/dex/\",\"issuerPath\":\"/dex\","
+	    "\"clients\":["
+	    "{\"id\":\"tv\",\"name\":\"TV\",\"public\":false,"
+	    "\"redirectURIs\":[\"https://id.example/dex/device/callback\"],"
+	    "\"trustedPeers\":[],\"grantTypes\":[],"
+	    "\"secretHash\":\"" H_SECRET "\"},"
+	    "{\"id\":\"dexlike\",\"name\":\"D\",\"public\":false,"
+	    "\"redirectURIs\":[\"/device/callback\"],\"trustedPeers\":[],"
+	    "\"grantTypes\":[],\"secretHash\":\"" H_SECRET "\"},"
+	    "{\"id\":\"nodev\",\"name\":\"N\",\"public\":false,"
+	    "\"redirectURIs\":[\"/device/callback\"],\"trustedPeers\":[],"
+	    "\"grantTypes\":[\"authorization_code\"],"
+	    "\"secretHash\":\"" H_SECRET "\"},"
+	    "{\"id\":\"cli\",\"name\":\"CLI\",\"public\":true,"
+	    "\"redirectURIs\":[],\"trustedPeers\":[],\"grantTypes\":[]}],"
+	    "\"connectors\":[],\"responseTypes\":[\"code\"],"
+	    "\"pkceMethods\":[\"S256\"],\"grantMask\":0}";
+	static const struct {
+		const char	*name;
+		struct oauth2_conf **conf;
+		const char	*form;
+		enum oauth2_error want;
+		int		 status;
+		const char	*scopes;	/* compact JSON, when OK */
+		const char	*method;	/* when OK */
+		const char	*desc;
+	} t[] = {
+		{ "public client, Dex's default scope", &c_code,
+		    "client_id=cli", OAUTH2_OK, 0, "[\"openid\"]", "" },
+		{ "scopes, repeated once", &c_code, "client_id=cli&scope=openid"
+		    "+email+openid+offline_access", OAUTH2_OK, 0,
+		    "[\"openid\",\"email\",\"offline_access\"]", "" },
+		{ "PKCE S256", &c_code, "client_id=cli&code_challenge=abc"
+		    "&code_challenge_method=S256", OAUTH2_OK, 0,
+		    "[\"openid\"]", "S256" },
+		{ "PKCE, plain by default", &c_code,
+		    "client_id=cli&code_challenge=abc", OAUTH2_OK, 0,
+		    "[\"openid\"]", "plain" },
+		{ "a method without a challenge binds nothing", &c_code,
+		    "client_id=cli&code_challenge_method=S256", OAUTH2_OK, 0,
+		    "[\"openid\"]", "" },
+		{ "unknown client", &c_code, "client_id=nope",
+		    OAUTH2_INVALID_CLIENT, 401, NULL, NULL,
+		    "Invalid client credentials." },
+		{ "confidential, no secret", &c_code, "client_id=foo",
+		    OAUTH2_INVALID_CLIENT, 401 },
+		{ "confidential without /device/callback", &c_code,
+		    "client_id=foo&client_secret=secret",
+		    OAUTH2_UNAUTHORIZED_CLIENT, 400, NULL, NULL,
+		    "Client has no /device/callback redirect URI." },
+		{ "public with other redirect URIs", &c_code, "client_id=spa",
+		    OAUTH2_UNAUTHORIZED_CLIENT, 400 },
+		{ "openid missing", &c_code, "client_id=cli&scope=email",
+		    OAUTH2_INVALID_SCOPE, 400, NULL, NULL,
+		    "Missing required scope(s) [\"openid\"]." },
+		{ "unknown scope", &c_code, "client_id=cli&scope=openid+x",
+		    OAUTH2_INVALID_SCOPE, 400 },
+		{ "unknown PKCE method", &c_code, "client_id=cli"
+		    "&code_challenge=abc&code_challenge_method=S512",
+		    OAUTH2_INVALID_REQUEST, 400, NULL, NULL,
+		    "Unsupported PKCE challenge method (\"S512\")." },
+		{ "plain not allowed", &c_s256,
+		    "client_id=cli&code_challenge=abc",
+		    OAUTH2_INVALID_REQUEST, 400 },
+		{ "PKCE enforced", &c_pkce, "client_id=cli",
+		    OAUTH2_INVALID_REQUEST, 400 },
+	};
+	struct oauth2_device_request	 dr;
+	struct oauth2_token_request	 tr;
+	struct oauth2_conf		*dc;
+	struct http_params		 pp;
+	json_t				*j;
+	char				 err[256], hdr[128], *s;
+	size_t				 i;
+	int				 rv;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		params(&pp, t[i].form);
+		rv = oauth2_device_request(*t[i].conf, mkreq(NULL), &pp, &dr);
+		is_str(rv == 0 ? "ok" : oauth2_error_name(dr.error),
+		    t[i].want == OAUTH2_OK ? "ok" :
+		    oauth2_error_name(t[i].want), "device request: %s",
+		    t[i].name);
+		if (rv == -1)
+			is_int(dr.status, t[i].status, "device request: %s: "
+			    "status", t[i].name);
+		if (rv == -1 && t[i].desc != NULL)
+			is_str(dr.description, t[i].desc,
+			    "device request: %s: text", t[i].name);
+		if (rv == 0) {
+			s = json_dumps(dr.scopes, JSON_COMPACT);
+			is_str(s, t[i].scopes, "device request: %s: scopes",
+			    t[i].name);
+			free(s);
+			is_str(dr.code_challenge_method, t[i].method,
+			    "device request: %s: PKCE method", t[i].name);
+		}
+		oauth2_device_request_free(&dr);
+		http_params_free(&pp);
+	}
+
+	j = json_loads(dconf, 0, NULL);
+	dc = j != NULL ? oauth2_conf_new(j, err, sizeof(err)) : NULL;
+	json_decref(j);
+	if (!ok(dc != NULL, "device fixture"))
+		return;
+	params(&pp, "");
+	(void)snprintf(hdr, sizeof(hdr), "Basic %s", b64("tv:secret"));
+	rv = oauth2_device_request(dc, mkreq(hdr), &pp, &dr);
+	ok(rv == 0 && strcmp(dr.client->id, "tv") == 0,
+	    "device request: Basic auth");
+	oauth2_device_request_free(&dr);
+	(void)snprintf(hdr, sizeof(hdr), "Basic %s", b64("nodev:secret"));
+	rv = oauth2_device_request(dc, mkreq(hdr), &pp, &dr);
+	ok(rv == -1 && dr.error == OAUTH2_UNAUTHORIZED_CLIENT,
+	    "device request: the client's grantTypes omit the grant");
+	oauth2_device_request_free(&dr);
+	http_params_free(&pp);
+
+#define DEVURI(conf, id, stored)	oauth2_device_redirect_uri((conf), \
+	oauth2_client_find((conf), (id)), (stored))
+	s = DEVURI(dc, "tv", 0);
+	is_str(s, "https://id.example/dex/device/callback",
+	    "device redirect: the registered absolute URI");
+	free(s);
+	s = DEVURI(dc, "tv", 1);
+	is_str(s, "https://id.example/dex/device/callback",
+	    "device redirect: stored as it is");
+	free(s);
+	s = DEVURI(dc, "dexlike", 0);
+	is_str(s, "/device/callback", "device redirect: Dex's literal");
+	free(s);
+	s = DEVURI(dc, "dexlike", 1);
+	is_str(s, "/dex/device/callback",
+	    "device redirect: stored under the issuer path");
+	free(s);
+	s = DEVURI(dc, "cli", 1);
+	is_str(s, "/dex/device/callback", "device redirect: public client");
+	free(s);
+	ok(DEVURI(c_code, "foo", 0) == NULL, "device redirect: none");
+	ok(DEVURI(c_code, "spa", 0) == NULL,
+	    "device redirect: none for a public client with its own URIs");
+#undef DEVURI
+
+	/* The login stores Dex's literal under the issuer path. */
+	params(&pp, "client_id=dexlike&redirect_uri=%2Fdevice%2Fcallback"
+	    "&response_type=code&scope=openid&state=BCDF-GHJK");
+	{
+		struct oauth2_authreq_result	 r;
+
+		oauth2_authreq_parse(dc, &pp, NULL, &r);
+		is_str(r.authreq != NULL ? json_string_value(json_object_get(
+		    r.authreq, "redirectUri")) : NULL, "/dex/device/callback",
+		    "a confidential client's /device/callback, under the "
+		    "issuer path");
+		oauth2_authreq_result_free(&r);
+	}
+	http_params_free(&pp);
+
+	/* The device_code grant at /token. */
+	params(&pp, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3A"
+	    "device_code&device_code=dc&code_verifier=v&client_id=cli");
+	rv = oauth2_token_request(c_code, mkreq(NULL), &pp, &tr);
+	ok(rv == 0 && tr.grant == OAUTH2_GRANT_DEVICE_CODE &&
+	    strcmp(tr.device_code, "dc") == 0 &&
+	    strcmp(tr.code_verifier, "v") == 0 &&
+	    strcmp(tr.client->id, "cli") == 0, "device_code grant parsed");
+	oauth2_token_request_free(&tr);
+	http_params_free(&pp);
+	params(&pp, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3A"
+	    "device_code&client_id=cli");
+	rv = oauth2_token_request(c_code, mkreq(NULL), &pp, &tr);
+	ok(rv == -1 && tr.error == OAUTH2_INVALID_REQUEST &&
+	    strcmp(tr.description, "No device code received") == 0,
+	    "device_code grant: no device_code");
+	oauth2_token_request_free(&tr);
+	http_params_free(&pp);
+	params(&pp, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3A"
+	    "device_code&device_code=dc&client_id=foo&client_secret=nope");
+	rv = oauth2_token_request(c_code, mkreq(NULL), &pp, &tr);
+	ok(rv == -1 && tr.error == OAUTH2_INVALID_CLIENT && tr.status == 401,
+	    "device_code grant: a wrong secret is invalid_client");
+	oauth2_token_request_free(&tr);
+	http_params_free(&pp);
+	params(&pp, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3A"
+	    "device_code&device_code=dc&client_id=cli");
+	rv = oauth2_token_request(c_pw, mkreq(NULL), &pp, &tr);
+	ok(rv == -1 && tr.error == OAUTH2_UNSUPPORTED_GRANT_TYPE,
+	    "device_code grant: off when grantTypes omit it");
+	oauth2_token_request_free(&tr);
+	http_params_free(&pp);
+	oauth2_conf_free(dc);
+}
+
 int
 main(void)
 {
@@ -1025,6 +1224,7 @@ main(void)
 	test_token_request();
 	test_claims();
 	test_bodies();
+	test_device();
 
 	oauth2_conf_free(c_all);
 	oauth2_conf_free(c_code);

@@ -799,6 +799,301 @@ test_gc(void)
 	free(code);
 }
 
+/*
+ * The device flow.
+ */
+
+#define DEVREDIR	"/dex/device/callback"
+
+static void
+test_user_code(void)
+{
+	char		 c[STORE_USER_CODE_LEN + 1], in[128];
+	int		 seen[26], all = 1, good = 1, i, j;
+
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < 1000; i++) {
+		store_user_code_make(c);
+		if (strlen(c) != STORE_USER_CODE_LEN || c[4] != '-')
+			good = 0;
+		for (j = 0; j < STORE_USER_CODE_LEN; j++) {
+			if (j == 4)
+				continue;
+			if (strchr(STORE_USER_CODE_CHARS, c[j]) == NULL)
+				good = 0;
+			else
+				seen[c[j] - 'A'] = 1;
+		}
+		strlcpy(in, c, sizeof(in));
+		if (store_user_code_parse(in, c) == -1 || strcmp(in, c) != 0)
+			good = 0;
+	}
+	ok(good, "1000 user codes: XXXX-XXXX of Dex's letters, canonical");
+	for (i = 0; STORE_USER_CODE_CHARS[i] != '\0'; i++)
+		if (!seen[STORE_USER_CODE_CHARS[i] - 'A'])
+			all = 0;
+	ok(all, "every letter of the alphabet turns up");
+	ok(!seen['A' - 'A'] && !seen['E' - 'A'] && !seen['Y' - 'A'],
+	    "no vowels, no Y");
+
+	ok(store_user_code_parse("bcdf-ghjk", c) == 0 &&
+	    strcmp(c, "BCDF-GHJK") == 0, "lower case is upper-cased");
+	ok(store_user_code_parse("BCDFGHJK", c) == 0 &&
+	    strcmp(c, "BCDF-GHJK") == 0, "no dash");
+	ok(store_user_code_parse(" bcd fg-hj\tk ", c) == 0 &&
+	    strcmp(c, "BCDF-GHJK") == 0, "spaces and a stray dash ignored");
+	is_int(store_user_code_parse("BCDF-GHJA", c), -1, "a vowel refused");
+	is_int(store_user_code_parse("BCDF-GHJ", c), -1, "seven letters");
+	is_int(store_user_code_parse("BCDF-GHJKL", c), -1, "nine letters");
+	is_int(store_user_code_parse("BCDF-GHJ1", c), -1, "a digit");
+	is_int(store_user_code_parse("BCDF-GHJ\xc3\x9f", c), -1,
+	    "a byte above ASCII");
+	is_int(store_user_code_parse("", c), -1, "empty");
+	is_int(store_user_code_parse(NULL, c), -1, "NULL");
+	memset(in, '-', sizeof(in));
+	memcpy(in + 100, "BCDFGHJK", 9);
+	is_int(store_user_code_parse(in, c), -1,
+	    "longer than STORE_USER_CODE_INPUT_MAX");
+	memset(in, ' ', sizeof(in));
+	memcpy(in + STORE_USER_CODE_INPUT_MAX - 8, "BCDFGHJK", 9);
+	is_int(store_user_code_parse(in, c), 0,
+	    "exactly STORE_USER_CODE_INPUT_MAX");
+
+	is_int(check(IMSG_STORE_DEVICE_GET, "{\"userCode\":\"BCDF-GHJK\"}"), 0,
+	    "device get: canonical user code");
+	is_int(check(IMSG_STORE_DEVICE_GET, "{\"userCode\":\"bcdf-ghjk\"}"),
+	    -1, "device get: lower case refused");
+	is_int(check(IMSG_STORE_DEVICE_GET, "{\"userCode\":\"BCDFGHJK\"}"),
+	    -1, "device get: without the dash refused");
+	is_int(check(IMSG_STORE_DEVICE_CREATE, "{\"clientId\":\"a\","
+	    "\"scopes\":[\"openid\"]}"), -1,
+	    "device create: no redirectUri refused");
+	is_int(check(IMSG_STORE_DEVICE_POLL, "{\"deviceCode\":\"AAAA\","
+	    "\"clientId\":\"a\"}"), -1, "device poll: short code refused");
+	is_int(check(IMSG_STORE_DEVICE_COMPLETE, "{\"userCode\":\"BCDF-GHJK\","
+	    "\"code\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}"), 0,
+	    "device complete: valid");
+}
+
+struct dev {
+	char	 device[STORE_DEVICE_CODE_LEN + 1];
+	char	 user[STORE_USER_CODE_LEN + 1];
+	char	 nonce[64];
+};
+
+/* A device request of app for scopes; 0, or -1 when it failed. */
+static int
+dev_create(struct dev *d, uint64_t now, const char *scopes,
+    const char *challenge)
+{
+	json_t	*r, *g;
+	int	 rv = -1;
+
+	r = run(IMSG_STORE_DEVICE_CREATE, now, "{\"clientId\":\"app\","
+	    "\"scopes\":%s,\"redirectUri\":\"" DEVREDIR "\","
+	    "\"codeChallenge\":\"%s\",\"codeChallengeMethod\":\"%s\"}",
+	    scopes, challenge, *challenge != '\0' ? "S256" : "");
+	if (is_ok(r) &&
+	    strlen(rstr(r, "deviceCode")) == STORE_DEVICE_CODE_LEN &&
+	    strlen(rstr(r, "userCode")) == STORE_USER_CODE_LEN) {
+		strlcpy(d->device, rstr(r, "deviceCode"), sizeof(d->device));
+		strlcpy(d->user, rstr(r, "userCode"), sizeof(d->user));
+		rv = 0;
+	}
+	json_decref(r);
+	if (rv == -1)
+		return (-1);
+	g = run(IMSG_STORE_DEVICE_GET, now, "{\"userCode\":\"%s\"}", d->user);
+	strlcpy(d->nonce, rstr(json_object_get(g, "device"), "nonce"),
+	    sizeof(d->nonce));
+	json_decref(g);
+	return (strlen(d->nonce) == STORE_ID_LEN ? 0 : -1);
+}
+
+/* The code of a login as verify_code starts it: client, redirect, nonce. */
+static char *
+dev_login_code(uint64_t now, const char *client, const char *redirect,
+    const char *nonce, const char *state)
+{
+	json_t	*r;
+	char	*code;
+
+	want_ok(run(IMSG_STORE_AUTHREQ_PUT, now, "{\"authreq\":{\"id\":\""
+	    ID2 "\",\"clientId\":\"%s\",\"redirectUri\":\"%s\","
+	    "\"scopes\":[\"openid\",\"email\",\"offline_access\"],"
+	    "\"responseTypes\":[\"code\"],\"state\":\"%s\",\"nonce\":\"%s\","
+	    "\"expiry\":%llu,\"hmacKey\":\"" HMACKEY "\"}}", client, redirect,
+	    state, nonce, (unsigned long long)now + 600), "device login: put");
+	json_decref(run(IMSG_STORE_AUTHREQ_LOGIN, now, "{\"id\":\"" ID2 "\","
+	    "\"identity\":" IDENT("dora", "local") "}"));
+	r = run(IMSG_STORE_CODE_ISSUE, now, "{\"id\":\"" ID2 "\"}");
+	code = strdup(rstr(r, "code"));
+	json_decref(r);
+	return (code);
+}
+
+static json_t *
+dev_poll(const struct dev *d, uint64_t now, const char *client,
+    const char *verifier)
+{
+	char	 v[256] = "";
+
+	if (verifier != NULL)
+		snprintf(v, sizeof(v), ",\"codeVerifier\":\"%s\"", verifier);
+	return (run(IMSG_STORE_DEVICE_POLL, now, "{\"deviceCode\":\"%s\","
+	    "\"clientId\":\"%s\"%s,\"refresh\":true}", d->device, client, v));
+}
+
+static void
+test_device(void)
+{
+	struct dev	 d, e;
+	json_t		*r, *cfg;
+	char		*code, *rt;
+	size_t		 deleted;
+
+	policy(0, 0, 0, 0);
+	is_int(dev_create(&d, T0, "[\"openid\",\"email\",\"offline_access\"]",
+	    CHALLENGE), 0, "device request made");
+	r = run(IMSG_STORE_DEVICE_CREATE, T0, "{\"clientId\":\"app\","
+	    "\"scopes\":[\"openid\"],\"redirectUri\":\"" DEVREDIR "\"}");
+	ok(json_integer_value(json_object_get(r, "expiresIn")) ==
+	    STORE_DEVICE_LIFETIME && json_integer_value(json_object_get(r,
+	    "interval")) == STORE_DEVICE_INTERVAL,
+	    "Dex's 300 s and 5 s by default");
+	ok(strcmp(rstr(r, "userCode"), d.user) != 0 &&
+	    strcmp(rstr(r, "deviceCode"), d.device) != 0,
+	    "a second request: other codes");
+	json_decref(r);
+	r = run(IMSG_STORE_DEVICE_GET, T0, "{\"userCode\":\"%s\"}", d.user);
+	ok(is_ok(r) && strcmp(rstr(json_object_get(r, "device"), "clientId"),
+	    "app") == 0 && json_array_size(json_object_get(json_object_get(r,
+	    "device"), "scopes")) == 3, "device get: client and scopes");
+	json_decref(r);
+	want_err(run(IMSG_STORE_DEVICE_GET, T0, "{\"userCode\":\"BCDF-GHJK\"}"),
+	    "invalid_request", "Invalid or expired user code.",
+	    "device get: unknown user code");
+
+	/* Polling: Dex's first poll is free, then the interval rules. */
+	want_err(dev_poll(&d, T0, "app", NULL), "authorization_pending", "",
+	    "first poll: pending");
+	want_err(dev_poll(&d, T0, "app", NULL), "slow_down", "",
+	    "second poll in the same second: slow_down");
+	want_err(dev_poll(&d, T0 + 9, "app", NULL), "slow_down", "",
+	    "after 9 s with the interval at 10: slow_down");
+	want_err(dev_poll(&d, T0 + 23, "app", NULL), "slow_down", "",
+	    "after 14 s with the interval at 15: slow_down");
+	want_err(dev_poll(&d, T0 + 43, "app", NULL), "authorization_pending",
+	    "", "after 20 s with the interval at 20: pending again");
+	want_err(dev_poll(&d, T0 + 48, "app", NULL), "authorization_pending",
+	    "", "the interval is back at 5");
+	want_err(dev_poll(&d, T0 + 49, "other", NULL), "invalid_grant",
+	    "Invalid Device code.", "another client's device code");
+	want_err(dev_poll(&d, T0 + 60, "app", NULL), "authorization_pending",
+	    "", "... changed nothing");
+
+	/* A code of another login (its nonce) does not finish it. */
+	code = dev_login_code(T0 + 61, "app", DEVREDIR,
+	    "AAAAAAAAAAAAAAAAAAAAAA", d.user);
+	want_err(run(IMSG_STORE_DEVICE_COMPLETE, T0 + 61, "{\"userCode\":"
+	    "\"%s\",\"code\":\"%s\"}", d.user, code), "invalid_grant",
+	    "Invalid or expired auth code.", "a code with another nonce");
+	want_err(redeem(code, T0 + 61, "app", DEVREDIR, NULL, 0),
+	    "invalid_grant", "Invalid or expired code parameter.",
+	    "... is spent");
+	free(code);
+	code = dev_login_code(T0 + 61, "other", DEVREDIR, d.nonce, d.user);
+	want_err(run(IMSG_STORE_DEVICE_COMPLETE, T0 + 61, "{\"userCode\":"
+	    "\"%s\",\"code\":\"%s\"}", d.user, code), "invalid_grant",
+	    "Invalid or expired auth code.", "a code of another client");
+	free(code);
+	code = dev_login_code(T0 + 61, "app", "https://app/cb", d.nonce,
+	    d.user);
+	want_err(run(IMSG_STORE_DEVICE_COMPLETE, T0 + 61, "{\"userCode\":"
+	    "\"%s\",\"code\":\"%s\"}", d.user, code), "invalid_grant",
+	    "Invalid or expired auth code.", "a code for another redirect");
+	free(code);
+	want_err(dev_poll(&d, T0 + 70, "app", NULL), "authorization_pending",
+	    "", "still pending");
+
+	code = dev_login_code(T0 + 71, "app", DEVREDIR, d.nonce, d.user);
+	r = run(IMSG_STORE_DEVICE_COMPLETE, T0 + 71, "{\"userCode\":\"%s\","
+	    "\"code\":\"%s\"}", d.user, code);
+	ok(is_ok(r) && strcmp(rstr(r, "clientId"), "app") == 0,
+	    "the login's code completes the request");
+	json_decref(r);
+	want_err(run(IMSG_STORE_DEVICE_COMPLETE, T0 + 71, "{\"userCode\":"
+	    "\"%s\",\"code\":\"%s\"}", d.user, code), "invalid_request",
+	    "Invalid or expired user code.", "not twice");
+	free(code);
+	want_err(run(IMSG_STORE_DEVICE_GET, T0 + 72, "{\"userCode\":\"%s\"}",
+	    d.user), "invalid_request", "Invalid or expired user code.",
+	    "the user code is done with");
+
+	/* Collected once, with PKCE; the record holds no token. */
+	want_err(dev_poll(&d, T0 + 72, "app", NULL), "invalid_grant",
+	    "Expecting parameter code_verifier in PKCE flow.",
+	    "complete, no verifier");
+	want_err(dev_poll(&d, T0 + 72, "app", VERIFIER "x"), "invalid_grant",
+	    "Invalid code_verifier.", "complete, a wrong verifier");
+	r = dev_poll(&d, T0 + 72, "app", VERIFIER);
+	ok(is_ok(r) && strlen(rstr(r, "refreshToken")) == STORE_TOKEN_LEN,
+	    "complete: the grant and a refresh token");
+	ok(strcmp(rstr(json_object_get(json_object_get(r, "grant"),
+	    "identity"), "userId"), "dora") == 0 &&
+	    strcmp(rstr(json_object_get(r, "grant"), "clientId"), "app") == 0,
+	    "the grant is the login's");
+	ok(json_object_get(json_object_get(r, "grant"), "nonce") == NULL,
+	    "the binding nonce is not in the grant");
+	rt = strdup(rstr(r, "refreshToken"));
+	json_decref(r);
+	ok(active(rt, T0 + 73), "its refresh token is live");
+	want_err(dev_poll(&d, T0 + 73, "app", VERIFIER), "invalid_grant",
+	    "Invalid Device code.", "a used device code");
+	ok(!active(rt, T0 + 73), "... revoked the refresh token it gave");
+	free(rt);
+
+	/* Denial. */
+	is_int(dev_create(&e, T0, "[\"openid\"]", ""), 0, "another request");
+	ok(is_ok(r = run(IMSG_STORE_DEVICE_DENY, T0 + 1, "{\"userCode\":"
+	    "\"%s\"}", e.user)), "denied");
+	json_decref(r);
+	want_err(dev_poll(&e, T0 + 2, "app", NULL), "access_denied",
+	    "The authorization request was denied.", "poll: access_denied");
+	want_err(run(IMSG_STORE_DEVICE_DENY, T0 + 2, "{\"userCode\":\"%s\"}",
+	    e.user), "invalid_request", "Invalid or expired user code.",
+	    "denied once only");
+
+	/* Expiry, a configured lifetime, and GC. */
+	cfg = json_pack("{s:I, s:[], s:{s:b, s:I, s:I, s:I}, s:I}",
+	    "authRequests", (json_int_t)3600, "refreshConnectors",
+	    "refresh", "disableRotation", 0, "reuseInterval", (json_int_t)0,
+	    "validIfNotUsedFor", (json_int_t)0, "absoluteLifetime",
+	    (json_int_t)0, "deviceRequests", (json_int_t)60);
+	store_policy_free(&pol);
+	is_int(store_policy_parse(cfg, &pol), 0, "policy with deviceRequests");
+	is_int((int)pol.sp_device_lifetime, 60, "deviceRequests read");
+	json_object_set_new(cfg, "deviceRequests", json_integer(-1));
+	is_int(store_policy_parse(cfg, &pol), -1, "negative refused");
+	json_decref(cfg);
+	policy(0, 0, 0, 0);
+	pol.sp_device_lifetime = 60;
+	is_int(dev_create(&e, T0, "[\"openid\"]", ""), 0, "a 60 s request");
+	want_err(dev_poll(&e, T0 + 59, "app", NULL), "authorization_pending",
+	    "", "59 s: pending");
+	want_err(dev_poll(&e, T0 + 60, "app", NULL), "expired_token", "",
+	    "60 s: expired_token");
+	want_err(run(IMSG_STORE_DEVICE_GET, T0 + 60, "{\"userCode\":\"%s\"}",
+	    e.user), "invalid_request", "Invalid or expired user code.",
+	    "60 s: the user code is gone");
+	deleted = 0;
+	is_int(db_gc(db, T0 + 60 + STORE_DEVICE_KEEP, 0, &deleted), DB_OK,
+	    "gc");
+	want_err(dev_poll(&e, T0 + 60, "app", NULL), "invalid_grant",
+	    "Invalid Device code.", "collected after STORE_DEVICE_KEEP");
+	pol.sp_device_lifetime = 0;
+}
+
 /* One failed request in a batch aborts only its own writes. */
 static void
 test_batch(void)
@@ -983,6 +1278,8 @@ main(void)
 	test_sessions();
 	test_batch();
 	test_gc();
+	test_user_code();
+	test_device();
 	test_full();
 	if (getenv("T_STORE_BENCH") != NULL)
 		bench();
