@@ -80,11 +80,13 @@
 #define DB_KIND_FAMILY		4
 #define DB_KIND_SUBJECT		5	/* MDB_DUPSORT: key -> family ids */
 #define DB_KIND_KEYS		6	/* the signer's env */
+#define DB_KIND_REVOKED		7	/* revoked access tokens, by jti */
 #define DB_KIND_MAX		14
 #define DB_KINDBIT(k)		(1U << (k))
 #define DB_KINDS_STORAGE	(DB_KINDBIT(DB_KIND_AUTHREQ) |		\
 	    DB_KINDBIT(DB_KIND_CODE) | DB_KINDBIT(DB_KIND_REFRESH) |	\
-	    DB_KINDBIT(DB_KIND_FAMILY) | DB_KINDBIT(DB_KIND_SUBJECT))
+	    DB_KINDBIT(DB_KIND_FAMILY) | DB_KINDBIT(DB_KIND_SUBJECT) |	\
+	    DB_KINDBIT(DB_KIND_REVOKED))
 #define DB_KINDS_SIGNER		DB_KINDBIT(DB_KIND_KEYS)
 
 /*

@@ -120,6 +120,10 @@ enum imsg_type {
 	IMSG_CTL_CLIENT,
 	IMSG_CFG_TEMPLATE,
 	IMSG_CFG_ASSET,		/* struct cfg_asset (asset.h) + chunk */
+	/* storage: revocation (RFC 7009) */
+	IMSG_STORE_ACCESS_REVOKE,
+	IMSG_STORE_ACCESS_CHECK,
+	IMSG_STORE_REFRESH_REVOKE,
 	IMSG_MAX
 };
 
@@ -186,6 +190,17 @@ enum imsg_type {
  *                             userId and connectorId must not change.
  *   IMSG_STORE_INTROSPECT     {"refreshToken"} -> {"active" (bool),
  *                             "grant", "exp", "iat"}
+ *   IMSG_STORE_ACCESS_REVOKE  {"jti", "exp", "clientId"} -> {}: the
+ *                             access token (verified by the frontend) is
+ *                             remembered as revoked until its exp, then
+ *                             the GC forgets it; an expired one is not.
+ *   IMSG_STORE_ACCESS_CHECK   {"jti"} -> {"revoked" (bool)}; reads only.
+ *   IMSG_STORE_REFRESH_REVOKE {"refreshToken", "clientId"} ->
+ *                             {"revoked" (bool)}: a known token (current
+ *                             or rotated out) of that client revokes its
+ *                             whole family; an unknown token or one of
+ *                             another client changes nothing (RFC 7009
+ *                             §2.1), and the reply is still ok.
  *
  * Connector protocol (frontend -> connector), same framing, reply
  * IMSG_CONN_RESULT {"ok": true, "identity"} or {"ok": false, "error",

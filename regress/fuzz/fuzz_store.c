@@ -39,6 +39,16 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* Every request type, and one that is not a request. */
+static const int types[] = {
+	IMSG_STORE_AUTHREQ_PUT, IMSG_STORE_AUTHREQ_GET,
+	IMSG_STORE_AUTHREQ_LOGIN, IMSG_STORE_CODE_ISSUE,
+	IMSG_STORE_CODE_REDEEM, IMSG_STORE_REFRESH_ISSUE,
+	IMSG_STORE_REFRESH_ROTATE, IMSG_STORE_INTROSPECT,
+	IMSG_STORE_RESULT, IMSG_STORE_ACCESS_REVOKE,
+	IMSG_STORE_ACCESS_CHECK, IMSG_STORE_REFRESH_REVOKE
+};
+
 static struct db		*db;
 static struct store_policy	 pol;
 static char			 dir[64];
@@ -91,8 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size < 1 || size - 1 > STORE_JSON_MAX)
 		return (0);
-	type = IMSG_STORE_AUTHREQ_PUT + data[0] % (IMSG_STORE_RESULT -
-	    IMSG_STORE_AUTHREQ_PUT + 1);
+	type = types[data[0] % (sizeof(types) / sizeof(types[0]))];
 	/* As storage.c reads a request. */
 	req = json_loadb((const char *)data + 1, size - 1,
 	    JSON_REJECT_DUPLICATES, &jerr);
