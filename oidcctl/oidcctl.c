@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "oidcd.h"
+#include "jose.h"
 #include "parser.h"
 
 /* The one request oidcctl sends, prepared before it connects. */
@@ -331,7 +332,39 @@ abs_path(const char *path)
 	return (full);
 }
 
-/* {"user": id}, {"refreshToken": t} or {"family": hex}, as storage takes. */
+/*
+ * An access token: {"jti", "exp"} from its payload.  Its signature is
+ * not checked here (oidcctl has no keys, and only root may revoke): a
+ * forged one could only revoke the token whose jti it names.
+ */
+static json_t *
+revoke_access(const char *tok)
+{
+	struct jose_jws	 jws;
+	json_t		*claims, *jti, *exp, *o;
+
+	if (strlen(tok) > OIDCCTL_MAX_TOKEN)
+		errx(1, "token too long");
+	memset(&jws, 0, sizeof(jws));
+	if (jose_jws_parse(tok, strlen(tok), &jws) == -1 ||
+	    (claims = jose_json_object(jws.payload, jws.payload_len)) ==
+	    NULL)
+		errx(1, "not a refresh token nor a JWT");
+	jose_jws_free(&jws);
+	jti = json_object_get(claims, "jti");
+	exp = json_object_get(claims, "exp");
+	if (!json_is_string(jti) || !json_is_integer(exp))
+		errx(1, "the access token has no jti or no exp");
+	if ((o = json_pack("{s:O, s:O}", "jti", jti, "exp", exp)) == NULL)
+		errx(1, "cannot build the request");
+	json_decref(claims);
+	return (o);
+}
+
+/*
+ * {"user": id}, {"refreshToken": t}, {"family": hex} or {"jti", "exp"}
+ * of an access token, as storage takes them.
+ */
 static char *
 revoke_request(struct parse_result *res)
 {
@@ -339,6 +372,13 @@ revoke_request(struct parse_result *res)
 	json_t		*o;
 	char		*s;
 
+	if (res->action == REVOKE_TOKEN && strchr(res->arg, '.') != NULL) {
+		o = revoke_access(res->arg);
+		if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
+			errx(1, "cannot build the request");
+		json_decref(o);
+		return (s);
+	}
 	if (strlen(res->arg) > OIDCCTL_MAX_ARG)
 		errx(1, "argument too long");
 	key = res->action == REVOKE_USER ? "user" :

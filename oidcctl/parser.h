@@ -21,6 +21,7 @@
 /* The control socket, unless -s names another. */
 #define OIDCCTL_SOCKET		"/run/oidcd.sock"
 #define OIDCCTL_MAX_ARG		1024	/* a user id, token or session */
+#define OIDCCTL_MAX_TOKEN	16384	/* an access token (a JWT) */
 #define OIDCCTL_MAX_PATH	4096
 /* Reply items (processes, keys) oidcctl prints before it gives up. */
 #define OIDCCTL_MAX_REPLIES	10000

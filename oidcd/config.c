@@ -101,6 +101,10 @@ config_frontend(const struct oidcd_conf *cf)
 		    "logoURL", cl->cl_logo_url);
 		if (c == NULL)
 			fatalx("%s: json_pack", __func__);
+		if (cl->cl_cc_groups.sv_n > 0 && json_object_set_new(c,
+		    "clientCredentialsClaims", json_pack("{s:o}", "groups",
+		    config_strv(&cl->cl_cc_groups))) == -1)
+			fatalx("%s: clientCredentialsClaims", __func__);
 		if (cl->cl_secret != NULL) {
 			hash = config_secret_hash(cl->cl_secret);
 			json_object_set_new(c, "secretHash", json_string(hash));

@@ -146,6 +146,11 @@ control_json_ok(struct imsg *imsg)
 		if (!json_is_string(v) || (strcmp(k, "user") != 0 &&
 		    strcmp(k, "refreshToken") != 0 && strcmp(k, "family") != 0))
 			ok = 0;
+	/* An access token: {"jti", "exp"}. */
+	if (json_is_object(o) && json_object_size(o) == 2 &&
+	    json_is_string(json_object_get(o, "jti")) &&
+	    json_is_integer(json_object_get(o, "exp")))
+		ok = 1;
 	json_decref(o);
 	return (ok);
 }

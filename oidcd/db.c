@@ -63,6 +63,7 @@ static const struct db_kindinfo db_kinds[] = {
 	{ DB_KIND_FAMILY,	"family",	0 },
 	{ DB_KIND_SUBJECT,	"subject",	MDB_DUPSORT },
 	{ DB_KIND_KEYS,		"keys",		0 },
+	{ DB_KIND_REVOKED,	"revoked",	0 },
 	{ DB_KIND_DEVREQ,	"devreq",	0 },
 	{ DB_KIND_DEVTOKEN,	"devtoken",	0 },
 };

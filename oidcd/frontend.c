@@ -187,6 +187,7 @@ frontend_grant_types(json_t *cfg)
 		int		 bit;	/* CONF_GT_* of conf.h */
 	} all[] = {
 		{ "authorization_code", 0x01 },
+		{ "client_credentials", 0x40 },
 		{ "implicit", 0x02 },
 		{ "password", 0x04 },
 		{ "refresh_token", 0x08 },
@@ -211,11 +212,27 @@ frontend_grant_types(json_t *cfg)
 			continue;
 		if (all[i].bit == 0x04 && !password)
 			continue;
+		/* Dex master's: only when oauth2.grantTypes names it. */
+		if (all[i].bit == 0x40 && (mask & all[i].bit) == 0)
+			continue;
 		if (mask != 0 && (mask & all[i].bit) == 0)
 			continue;
 		json_array_append_new(out, json_string(all[i].name));
 	}
 	return (out);
+}
+
+/* An endpoint member added after Dex's own. */
+static void
+frontend_discovery_add(json_t *d, const char *member, const char *iss,
+    const char *ipath, const char *path)
+{
+	char	*u;
+
+	u = frontend_endpoint(iss, ipath, path);
+	if (json_object_set_new(d, member, json_string(u)) == -1)
+		fatalx("%s: %s", __func__, member);
+	free(u);
 }
 
 /*
@@ -269,6 +286,9 @@ frontend_discovery(json_t *cfg)
 	mask = json_integer_value(json_object_get(cfg, "grantMask"));
 	if (mask != 0 && (mask & 0x10) == 0)	/* CONF_GT_DEVICECODE */
 		(void)json_object_del(d, "device_authorization_endpoint");
+	/* Not Dex's (dex.md §10): appended, Dex's members keep their order. */
+	frontend_discovery_add(d, "revocation_endpoint", iss, ipath,
+	    "/token/revoke");
 	free(env->fe_discovery);
 	if ((env->fe_discovery = json_dumps(d, JSON_INDENT(2) |
 	    JSON_PRESERVE_ORDER)) == NULL)
@@ -682,7 +702,8 @@ frontend_handle(struct http_conn *c, struct http_request *req, void *arg)
 	if (strcmp(path, "/.well-known/openid-configuration") == 0 ||
 	    strcmp(path, "/keys") == 0 || strcmp(path, "/token") == 0 ||
 	    strcmp(path, "/userinfo") == 0 ||
-	    strcmp(path, "/token/introspect") == 0)
+	    strcmp(path, "/token/introspect") == 0 ||
+	    strcmp(path, "/token/revoke") == 0)
 		cors = 1;
 	if (cors)
 		nh = frontend_cors(req, h, nh);

@@ -177,6 +177,23 @@ utf8_next(const unsigned char *p, size_t n, unsigned int *cp)
 	return (len);
 }
 
+/* Is all of s well-formed UTF-8? */
+static int
+utf8_valid(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = strlen(s), l;
+	unsigned int		 cp;
+
+	while (n > 0) {
+		if ((l = utf8_next(p, n, &cp)) == 0)
+			return (0);
+		p += l;
+		n -= l;
+	}
+	return (1);
+}
+
 /*
  * Go's strconv.Quote, which Dex's %q uses in error descriptions:
  * printable text kept, quote and backslash escaped, control bytes as
@@ -671,7 +688,25 @@ client_free(struct oauth2_client *c)
 	free(c->logo_url);
 	strv_free(c->redirect_uris, c->nredirect_uris);
 	strv_free(c->trusted_peers, c->ntrusted_peers);
+	strv_free(c->cc_groups, c->ncc_groups);
 	explicit_bzero(c->secret_hash, sizeof(c->secret_hash));
+}
+
+/* Dex master's clientCredentialsClaims: {"groups": [...]}. */
+static int
+conf_client_cc(struct oauth2_client *c, const json_t *o)
+{
+	size_t	 i;
+
+	if (o == NULL)
+		return (0);
+	if (!json_is_object(o) || conf_strv(json_object_get(o, "groups"),
+	    OAUTH2_MAX_CC_GROUPS, &c->cc_groups, &c->ncc_groups) == -1)
+		return (-1);
+	for (i = 0; i < c->ncc_groups; i++)
+		if (strlen(c->cc_groups[i]) > OAUTH2_GROUP_MAX)
+			return (-1);
+	return (0);
 }
 
 static int
@@ -719,6 +754,10 @@ conf_client(struct oauth2_client *c, const json_t *o, char *err,
 			    "client %s: unknown grant type", c->id));
 		c->grant_mask |= bit;
 	}
+	if (conf_client_cc(c, json_object_get(o, "clientCredentialsClaims")) ==
+	    -1)
+		return (conf_err(err, errlen,
+		    "client %s: bad clientCredentialsClaims", c->id));
 	if ((v = json_object_get(o, "secretHash")) != NULL) {
 		if (!json_is_string(v) ||
 		    strlen(s = json_string_value(v)) != 64)
@@ -898,6 +937,13 @@ oauth2_conf_new(const json_t *cfg, char *err, size_t errlen)
 	if (conf->password_connector != NULL)
 		conf->grant_mask |= OAUTH2_GT_PASSWORD;
 	v = json_object_get(cfg, "grantMask");
+	/*
+	 * client_credentials is Dex master's, off unless oauth2.grantTypes
+	 * names it (its DEX_CLIENT_CREDENTIAL_GRANT_ENABLED_BY_DEFAULT).
+	 */
+	if (json_is_integer(v) &&
+	    (json_integer_value(v) & OAUTH2_GT_CLIENTCREDS))
+		conf->grant_mask |= OAUTH2_GT_CLIENTCREDS;
 	if (json_is_integer(v) && json_integer_value(v) != 0)
 		conf->grant_mask &= (int)json_integer_value(v);
 
@@ -1442,6 +1488,28 @@ authreq_redirect(struct oauth2_authreq_result *r, const char *uri,
 	return (r->outcome);
 }
 
+/*
+ * Ours: the client's own grantTypes, at /auth too.  A code is the
+ * authorization_code grant (the device flow's internal one is the
+ * device_code grant); a token or an ID token from /auth is the implicit
+ * grant, as OpenID Connect Dynamic Client Registration 1.0 §2 pairs
+ * them, so a hybrid request needs both.
+ */
+static int
+authreq_client_grants(const struct oauth2_client *client, int set,
+    int device)
+{
+	int	 need = 0;
+
+	if (client->grant_mask == 0)
+		return (1);
+	if (set & OAUTH2_RT_CODE)
+		need |= device ? OAUTH2_GT_DEVICECODE : OAUTH2_GT_AUTHCODE;
+	if (set & (OAUTH2_RT_TOKEN | OAUTH2_RT_IDTOKEN))
+		need |= OAUTH2_GT_IMPLICIT;
+	return ((client->grant_mask & need) == need);
+}
+
 #define REDIRECT_ERR(e, ...) do {					\
 	(void)snprintf(r->description, sizeof(r->description),		\
 	    __VA_ARGS__);						\
@@ -1598,6 +1666,9 @@ oauth2_authreq_parse(const struct oauth2_conf *conf,
 	if (rts.n == 0)
 		REDIRECT_ERR(OAUTH2_INVALID_REQUEST,
 		    "No response_type provided");
+	if (!authreq_client_grants(client, set, devuri != NULL))
+		REDIRECT_ERR(OAUTH2_UNAUTHORIZED_CLIENT,
+		    "Client is not allowed to use this response type.");
 	if (set == OAUTH2_RT_TOKEN)
 		REDIRECT_ERR(OAUTH2_INVALID_REQUEST,
 		    "Response type 'token' must be provided with type "
@@ -1843,6 +1914,92 @@ token_scopes(const struct oauth2_conf *conf, const struct http_params *form,
 }
 
 /*
+ * Dex master's scope rules for client_credentials: no openid needed,
+ * offline_access and federated:id refused at once, the others as for
+ * the other grants, all as invalid_scope.
+ */
+static int
+cc_scopes_check(const struct oauth2_conf *conf, const char *client_id,
+    const struct fields *f, char *desc, size_t descsz)
+{
+	const char	*unrec[OAUTH2_MAX_SCOPES], *bad[OAUTH2_MAX_SCOPES];
+	const char	*peer;
+	size_t		 i, nunrec = 0, nbad = 0, naud = 0;
+
+	if (f->toomany) {
+		(void)strlcpy(desc, "Too many scopes.", descsz);
+		return (-1);
+	}
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->v[i], "offline_access") == 0 ||
+		    strcmp(f->v[i], "federated:id") == 0) {
+			(void)snprintf(desc, descsz, "client_credentials "
+			    "grant does not support %s scope.", f->v[i]);
+			return (-1);
+		}
+		if (strcmp(f->v[i], SCOPE_OPENID) == 0 ||
+		    scope_known(f->v[i]))
+			continue;
+		if ((peer = scope_peer(f->v[i])) == NULL)
+			unrec[nunrec++] = f->v[i];
+		else if (!oauth2_peer_trusted(conf, client_id, peer))
+			bad[nbad++] = f->v[i];
+		else
+			naud++;
+	}
+	if (nunrec > 0) {
+		desc_quote_list(desc, descsz, "Unrecognized scope(s) ", unrec,
+		    nunrec);
+		return (-1);
+	}
+	if (nbad > 0) {
+		desc_quote_list(desc, descsz, "Client can't request scope(s) ",
+		    bad, nbad);
+		return (-1);
+	}
+	if (naud > OAUTH2_MAX_AUDIENCE) {
+		(void)strlcpy(desc, "Too many audience scopes.", descsz);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * client_credentials (Dex master's server/grants/clientcredentials.go):
+ * a confidential client only, then its scopes, then the nonce.
+ */
+static int
+cc_request(const struct oauth2_conf *conf, const struct http_params *form,
+    struct oauth2_token_request *tr)
+{
+	struct fields	 f;
+
+	if (tr->client->public)
+		return (token_err(tr, OAUTH2_UNAUTHORIZED_CLIENT,
+		    "Public clients cannot use client_credentials grant."));
+	if (fields_split(&f, param(form, "scope")) == -1)
+		return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
+	if (cc_scopes_check(conf, tr->client->id, &f, tr->description,
+	    sizeof(tr->description)) == -1) {
+		fields_free(&f);
+		return (token_err(tr, OAUTH2_INVALID_SCOPE, NULL));
+	}
+	tr->scopes = fields_json(&f, 0);
+	fields_free(&f);
+	if (tr->scopes == NULL)
+		return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
+	tr->nonce = param(form, "nonce");
+	if (strlen(tr->nonce) > OAUTH2_NONCE_MAX)
+		return (token_err(tr, OAUTH2_INVALID_REQUEST,
+		    "Invalid nonce: too long."));
+	/* It goes into JSON claims: UTF-8 only. */
+	if (!utf8_valid(tr->nonce))
+		return (token_err(tr, OAUTH2_INVALID_REQUEST,
+		    "Invalid nonce: not UTF-8."));
+	return (0);
+}
+
+/*
  * Parse a /token request in Dex's order: grant_type (unsupported or
  * filtered by oauth2.grantTypes: unsupported_grant_type), then client
  * authentication (oauth2_client_auth()), then the client's own
@@ -1877,6 +2034,9 @@ oauth2_token_request(const struct oauth2_conf *conf,
 	    "urn:ietf:params:oauth:grant-type:token-exchange") == 0) {
 		tr->grant = OAUTH2_GRANT_TOKEN_EXCHANGE;
 		bit = OAUTH2_GT_TOKENEXCHANGE;
+	} else if (strcmp(gt, "client_credentials") == 0) {
+		tr->grant = OAUTH2_GRANT_CLIENT_CREDENTIALS;
+		bit = OAUTH2_GT_CLIENTCREDS;
 	} else if (strcmp(gt, OAUTH2_GRANT_DEVICE) == 0) {
 		tr->grant = OAUTH2_GRANT_DEVICE_CODE;
 		bit = OAUTH2_GT_DEVICECODE;
@@ -2013,6 +2173,10 @@ oauth2_token_request(const struct oauth2_conf *conf,
 		    strlen(tr->code_verifier) > OAUTH2_VERIFIER_MAX)
 			return (token_err(tr, OAUTH2_INVALID_GRANT,
 			    "Invalid code_verifier."));
+		break;
+	case OAUTH2_GRANT_CLIENT_CREDENTIALS:
+		if (cc_request(conf, form, tr) == -1)
+			return (-1);
 		break;
 	default:
 		return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
@@ -2178,6 +2342,92 @@ oauth2_device_request_free(struct oauth2_device_request *dr)
 {
 	json_decref(dr->scopes);
 	dr->scopes = NULL;
+}
+
+/*
+ * The grant record (oidcd.h) of a client_credentials request: the
+ * client is the user, under the empty connector id that no connector
+ * can have, so its sub is Dex's encoding of (client id, "").  Its name
+ * is the profile's, its clientCredentialsClaims.groups the groups, as
+ * Dex master's claims for it.  NULL on a bad argument.
+ */
+json_t *
+oauth2_client_grant(const struct oauth2_client *client, const json_t *scopes,
+    const char *nonce)
+{
+	json_t	*g, *groups;
+	size_t	 i;
+
+	if (client == NULL || !json_is_array(scopes))
+		return (NULL);
+	if ((groups = json_array()) == NULL)
+		return (NULL);
+	for (i = 0; i < client->ncc_groups; i++)
+		if (json_array_append_new(groups,
+		    json_string(client->cc_groups[i])) == -1) {
+			json_decref(groups);
+			return (NULL);
+		}
+	g = json_pack("{s:s, s:O, s:s, s:{s:s, s:s, s:s, s:o}, s:s}",
+	    "clientId", client->id, "scopes", scopes,
+	    "nonce", nonce != NULL ? nonce : "",
+	    "identity", "userId", client->id, "username", client->name,
+	    "preferredUsername", client->name, "groups", groups,
+	    "connectorId", "");
+	return (g);
+}
+
+/*
+ * A /token/revoke request (RFC 7009 §2.1): the client authenticates as
+ * at /token, and names the token; token_type_hint is only a hint, and
+ * one we do not know is ignored, as §2.1 allows.  0 with r filled, or
+ * -1 with r->error, r->status and r->description.
+ */
+int
+oauth2_revoke_request(const struct oauth2_conf *conf,
+    const struct http_request *req, const struct http_params *form,
+    struct oauth2_revoke_request *r)
+{
+	const char	*desc;
+	enum oauth2_error e;
+
+	memset(r, 0, sizeof(*r));
+	if ((e = oauth2_client_auth(conf, req, form, &r->client, &desc)) !=
+	    OAUTH2_OK) {
+		r->error = e;
+		r->status = oauth2_error_status(e);
+		if (desc != NULL)
+			(void)strlcpy(r->description, desc,
+			    sizeof(r->description));
+		return (-1);
+	}
+	r->token = param(form, "token");
+	r->hint = param(form, "token_type_hint");
+	if (*r->token == '\0') {
+		r->error = OAUTH2_INVALID_REQUEST;
+		r->status = 400;
+		(void)strlcpy(r->description, "Required param: token.",
+		    sizeof(r->description));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The client a token of ours was issued to: its audience when that is
+ * one client, else its azp (Dex's introspection client_id).  NULL when
+ * neither says.
+ */
+const char *
+oauth2_token_client(const json_t *claims)
+{
+	const json_t	*aud, *azp;
+
+	aud = json_object_get(claims, "aud");
+	if (json_is_string(aud))
+		return (json_string_value(aud));
+	azp = json_object_get(claims, "azp");
+	return (json_is_string(azp) ? json_string_value(azp) : NULL);
 }
 
 /*

@@ -58,6 +58,8 @@
 #define OAUTH2_BASIC_MAX	4096	/* the whole Authorization value */
 #define OAUTH2_DESC_MAX		1024	/* an error_description we build */
 #define OAUTH2_URL_MAX		(64 * 1024)	/* a redirect we build */
+#define OAUTH2_MAX_CC_GROUPS	1024	/* clientCredentialsClaims.groups */
+#define OAUTH2_GROUP_MAX	8192	/* bytes of one; conf.h's limits */
 
 /* Dex's special redirect URIs for public clients. */
 #define OAUTH2_REDIRECT_OOB	"urn:ietf:wg:oauth:2.0:oob"
@@ -109,6 +111,8 @@ struct oauth2_client {
 	int		  has_secret;		/* else: only "" passes */
 	uint8_t		  secret_hash[32];	/* SHA-256 of the secret */
 	int		  grant_mask;		/* OAUTH2_GT_*, 0: any */
+	char		**cc_groups;	/* clientCredentialsClaims.groups */
+	size_t		  ncc_groups;
 };
 
 struct oauth2_connector {
@@ -161,7 +165,8 @@ enum oauth2_grant {
 	OAUTH2_GRANT_REFRESH,
 	OAUTH2_GRANT_PASSWORD,
 	OAUTH2_GRANT_TOKEN_EXCHANGE,
-	OAUTH2_GRANT_DEVICE_CODE
+	OAUTH2_GRANT_DEVICE_CODE,
+	OAUTH2_GRANT_CLIENT_CREDENTIALS
 };
 
 #define OAUTH2_GRANT_DEVICE	"urn:ietf:params:oauth:grant-type:device_code"
@@ -185,9 +190,10 @@ struct oauth2_token_request {
 	const char			*code_verifier;	/* NULL: none */
 	/* refresh_token */
 	const char			*refresh_token;
-	/* refresh_token (NULL: the original scopes) and password */
+	/* refresh_token (NULL: the original scopes), password and
+	 * client_credentials */
 	json_t				*scopes;
-	/* password */
+	/* password and client_credentials */
 	const char			*username;
 	const char			*password;
 	const char			*nonce;		/* "" when absent */
@@ -268,6 +274,27 @@ int		 oauth2_device_request(const struct oauth2_conf *,
 void		 oauth2_device_request_free(struct oauth2_device_request *);
 char		*oauth2_device_redirect_uri(const struct oauth2_conf *,
 		    const struct oauth2_client *, int);
+
+/* client_credentials: the grant a client holds for itself. */
+json_t		*oauth2_client_grant(const struct oauth2_client *,
+		    const json_t *, const char *);
+
+/*
+ * A revocation request (RFC 7009) at /token/revoke.  The strings point
+ * into the form given to oauth2_revoke_request().
+ */
+struct oauth2_revoke_request {
+	const struct oauth2_client	*client;
+	const char			*token;
+	const char			*hint;		/* "" when absent */
+	enum oauth2_error		 error;
+	int				 status;	/* HTTP status */
+	char				 description[OAUTH2_DESC_MAX];
+};
+int		 oauth2_revoke_request(const struct oauth2_conf *,
+		    const struct http_request *, const struct http_params *,
+		    struct oauth2_revoke_request *);
+const char	*oauth2_token_client(const json_t *);
 
 /* Tokens. */
 json_t		*oauth2_id_token_claims(const struct oauth2_conf *,

@@ -46,6 +46,7 @@
 #include "http.h"
 #include "jose.h"
 #include "oauth2.h"
+#include "store.h"
 #include "template.h"
 
 #define OIDC_MAX_ASKS		4096	/* requests in flight, all peers */
@@ -99,6 +100,8 @@ struct oidc_flow {
 	int			 fl_exchange_id; /* ... and it is an ID token */
 	json_t			*fl_data;	/* a feature file's own */
 	char			*fl_cookie;	/* Set-Cookie of a page */
+	int			 fl_access_only; /* client_credentials only */
+	json_t			*fl_claims;	/* a verified token of ours */
 };
 
 struct oidc_env {
@@ -138,6 +141,8 @@ static int	oidc_scope_has(const json_t *, const char *);
 static void	oidc_rotated(struct oidc_flow *, uint32_t, json_t *,
 		    const char *, size_t);
 static void	oidc_sign_id(struct oidc_flow *);
+static int	oidc_client_refreshes(const struct oauth2_client *);
+static int	oidc_ask_revoked(struct oidc_flow *, json_t *, oidc_cb);
 
 static int
 oidc_ask_cmp(struct oidc_ask *a, struct oidc_ask *b)
@@ -180,6 +185,7 @@ oidc_flow_free(struct oidc_flow *fl)
 	json_decref(fl->fl_rotate);
 	json_decref(fl->fl_authreq);
 	json_decref(fl->fl_grant);
+	json_decref(fl->fl_claims);
 	json_decref(fl->fl_data);
 	free(fl->fl_cookie);
 	free(fl);
@@ -1512,7 +1518,8 @@ oidc_signed_access(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	if (oidc_take_jws(fl, type, jws, len, &fl->fl_access) == -1)
 		return;
 	if ((fl->fl_authreq != NULL &&
-	    !oidc_has_rt(fl->fl_authreq, "id_token")) || fl->fl_exchange)
+	    !oidc_has_rt(fl->fl_authreq, "id_token")) || fl->fl_exchange ||
+	    fl->fl_access_only)
 		oidc_tokens_done(fl);
 	else
 		oidc_sign_id(fl);
@@ -1733,7 +1740,9 @@ oidc_pwgrant_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	json_object_set(fl->fl_grant, "connectorId",
 	    json_object_get(identity, "connectorId"));
 	if (!oidc_scope_has(json_object_get(fl->fl_grant, "scopes"),
-	    "offline_access")) {
+	    "offline_access") ||
+	    !oidc_client_refreshes(oauth2_client_find(oe->oe_conf,
+	    fl->fl_client))) {
 		oidc_sign_tokens(fl, 1, 1);
 		return;
 	}
@@ -1769,6 +1778,35 @@ oidc_exchanged(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		oidc_sign_id(fl);
 	else
 		oidc_sign_tokens(fl, 1, 0);
+}
+
+/*
+ * Does a client take refresh tokens?  Ours: not when its grantTypes
+ * leave refresh_token out, as it could not use them.
+ */
+static int
+oidc_client_refreshes(const struct oauth2_client *cl)
+{
+	return (cl != NULL && (cl->grant_mask == 0 ||
+	    (cl->grant_mask & OAUTH2_GT_REFRESH)));
+}
+
+/*
+ * client_credentials: tokens for the client itself, at once; an ID
+ * token only with openid, never a refresh token (Dex master).
+ */
+static void
+oidc_client_credentials(struct oidc_flow *fl,
+    const struct oauth2_token_request *tr)
+{
+	if ((fl->fl_grant = oauth2_client_grant(tr->client, tr->scopes,
+	    tr->nonce)) == NULL) {
+		oidc_json_error(fl, 500, "server_error", NULL);
+		return;
+	}
+	fl->fl_access_only = !oidc_scope_has(tr->scopes, "openid");
+	log_debug("client_credentials: tokens for client %s", tr->client->id);
+	oidc_sign_tokens(fl, 1, 1);
 }
 
 /* POST /token */
@@ -1814,7 +1852,7 @@ oidc_token(struct http_conn *c, struct http_request *req)
 		fl->fl_code = xstrdup(tr.code);
 		ask = json_pack("{s:s, s:s, s:s, s:b}", "code", tr.code,
 		    "clientId", tr.client->id, "redirectUri", tr.redirect_uri,
-		    "refresh", 1);
+		    "refresh", oidc_client_refreshes(tr.client));
 		if (tr.code_verifier != NULL)
 			json_object_set_new(ask, "codeVerifier",
 			    json_string(tr.code_verifier));
@@ -1866,6 +1904,9 @@ oidc_token(struct http_conn *c, struct http_request *req)
 	case OAUTH2_GRANT_DEVICE_CODE:
 		rv = device_token(fl, &tr);
 		break;
+	case OAUTH2_GRANT_CLIENT_CREDENTIALS:
+		oidc_client_credentials(fl, &tr);
+		goto done;
 	default:
 		oidc_json_error(fl, 400, "unsupported_grant_type", NULL);
 		goto done;
@@ -1914,6 +1955,79 @@ oidc_verify_jwt(const char *tok, size_t len)
 	return (claims);
 }
 
+/*
+ * Ask storage whether a verified token of ours has been revoked; the
+ * flow takes the claims for cb (0).  -1, the claims still the caller's,
+ * when there is nothing to ask: a token without a jti we could have
+ * stored cannot have been revoked.  The flow is answered when the ask
+ * fails.
+ */
+static int
+oidc_ask_revoked(struct oidc_flow *fl, json_t *claims, oidc_cb cb)
+{
+	const char	*jti = jstr(claims, "jti");
+
+	if (jti == NULL || *jti == '\0' || strlen(jti) > STORE_JTI_MAX)
+		return (-1);
+	fl->fl_claims = json_incref(claims);
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_ACCESS_CHECK,
+	    json_pack("{s:s}", "jti", jti), cb) == -1)
+		oidc_json_error(fl, 503, "server_error", "The service is "
+		    "busy; try again later.");
+	json_decref(claims);
+	return (0);
+}
+
+/* Did storage say revoked?  Else the flow is answered already. */
+static int
+oidc_revoked_reply(struct oidc_flow *fl, json_t *reply, int *revoked)
+{
+	if (!oidc_reply_ok(fl, reply, 1))
+		return (-1);
+	*revoked = json_is_true(json_object_get(reply, "revoked"));
+	return (0);
+}
+
+static void
+oidc_userinfo_answer(struct oidc_flow *fl, json_t *claims)
+{
+	char	*body;
+
+	body = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (body == NULL)
+		fatalx("%s: json_dumps", __func__);
+	oidc_json(fl, 200, body, NULL, 0);
+	free(body);
+}
+
+/*
+ * A revoked token at /userinfo: RFC 6750's 401 invalid_token (Dex has
+ * no revocation, so no answer of its own to keep).
+ */
+static void
+oidc_userinfo_checked(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	struct http_kv	 h[1];
+	char		*body;
+	int		 revoked;
+
+	if (oidc_revoked_reply(fl, reply, &revoked) == -1)
+		return;
+	if (!revoked) {
+		oidc_userinfo_answer(fl, fl->fl_claims);
+		return;
+	}
+	h[0].key = "WWW-Authenticate";
+	h[0].value = "Bearer error=\"invalid_token\", "
+	    "error_description=\"The access token has been revoked.\"";
+	if ((body = oauth2_error_json("invalid_token",
+	    "The access token has been revoked.")) == NULL)
+		fatalx("%s: oauth2_error_json", __func__);
+	oidc_json(fl, 401, body, h, 1);
+	free(body);
+}
+
 /* /userinfo: the raw payload of a valid token of ours (Dex). */
 static void
 oidc_userinfo(struct http_conn *c, struct http_request *req)
@@ -1946,12 +2060,11 @@ oidc_userinfo(struct http_conn *c, struct http_request *req)
 		    "Invalid bearer token.");
 		return;
 	}
-	body = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* Was it revoked?  Storage says, and the answer follows. */
+	if (oidc_ask_revoked(fl, claims, oidc_userinfo_checked) == 0)
+		return;
+	oidc_userinfo_answer(fl, claims);
 	json_decref(claims);
-	if (body == NULL)
-		fatalx("%s: json_dumps", __func__);
-	oidc_json(fl, 200, body, NULL, 0);
-	free(body);
 }
 
 /* RFC 7662 for an access token, with Dex's members. */
@@ -1982,6 +2095,36 @@ oidc_introspect_access(json_t *claims)
 	    "token_type", "Bearer", "token_use", "access_token",
 	    "ext", ext);
 	return (o);
+}
+
+static void
+oidc_introspect_answer(struct oidc_flow *fl, json_t *claims)
+{
+	json_t	*o;
+	char	*body;
+
+	o = oidc_introspect_access(claims);
+	if (o == NULL || (body = json_dumps(o, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) == NULL)
+		fatalx("%s: json", __func__);
+	json_decref(o);
+	oidc_json(fl, 200, body, NULL, 0);
+	free(body);
+}
+
+/* A revoked access token is inactive (RFC 7662 §2.2). */
+static void
+oidc_introspect_checked(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	int	 revoked;
+
+	if (oidc_revoked_reply(fl, reply, &revoked) == -1)
+		return;
+	if (revoked)
+		oidc_json(fl, 200, "{\"active\":false}", NULL, 0);
+	else
+		oidc_introspect_answer(fl, fl->fl_claims);
 }
 
 static void
@@ -2026,8 +2169,7 @@ oidc_introspect(struct http_conn *c, struct http_request *req)
 	struct http_params		 form;
 	struct oidc_flow		*fl;
 	const char			*tok, *desc = NULL;
-	json_t				*claims, *o;
-	char				*body;
+	json_t				*claims;
 	enum oauth2_error		 err;
 
 	if ((fl = oidc_flow_new(c, req)) == NULL) {
@@ -2057,14 +2199,11 @@ oidc_introspect(struct http_conn *c, struct http_request *req)
 		goto done;
 	}
 	if ((claims = oidc_verify_jwt(tok, strlen(tok))) != NULL) {
-		o = oidc_introspect_access(claims);
+		if (oidc_ask_revoked(fl, claims,
+		    oidc_introspect_checked) == 0)
+			goto done;
+		oidc_introspect_answer(fl, claims);
 		json_decref(claims);
-		if (o == NULL || (body = json_dumps(o, JSON_COMPACT |
-		    JSON_PRESERVE_ORDER)) == NULL)
-			fatalx("%s: json", __func__);
-		json_decref(o);
-		oidc_json(fl, 200, body, NULL, 0);
-		free(body);
 		goto done;
 	}
 	if (!oidc_b64url_ok(tok, OIDC_REFRESH_LEN)) {
@@ -2075,6 +2214,116 @@ oidc_introspect(struct http_conn *c, struct http_request *req)
 	    json_pack("{s:s}", "refreshToken", tok), oidc_introspected) == -1)
 		oidc_json_error(fl, 503, "server_error", "The service is "
 		    "busy; try again later.");
+ done:
+	http_params_free(&form);
+}
+
+/*
+ * Revocation (RFC 7009).
+ */
+
+/* 200 and no body: revoked, or nothing to revoke (RFC 7009 §2.2). */
+static void
+oidc_revoke_ok(struct oidc_flow *fl)
+{
+	struct http_conn	*c;
+	struct http_kv		 h[2];
+	size_t			 n = 0;
+
+	if ((c = oidc_conn(fl)) != NULL)
+		n = frontend_cors(http_conn_request(c), h, n);
+	oidc_respond(fl, 200, NULL, h, n, NULL, 0, HTTP_RESP_NOSTORE);
+}
+
+static void
+oidc_revoke_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	if (oidc_reply_ok(fl, reply, 1))
+		oidc_revoke_ok(fl);
+}
+
+/*
+ * An access token of ours (verified): remembered by its jti until it
+ * expires, when it is the asking client's; another client's is left
+ * alone, and the answer is 200 all the same (RFC 7009 §2.1).
+ */
+static void
+oidc_revoke_access(struct oidc_flow *fl, json_t *claims)
+{
+	const char	*owner, *jti;
+	json_t		*exp;
+
+	owner = oauth2_token_client(claims);
+	jti = jstr(claims, "jti");
+	exp = json_object_get(claims, "exp");
+	if (owner == NULL || strcmp(owner, fl->fl_client) != 0) {
+		log_info("client %s asked to revoke an access token of "
+		    "client %s: ignored", fl->fl_client,
+		    owner != NULL ? owner : "-");
+		oidc_revoke_ok(fl);
+		return;
+	}
+	if (jti == NULL || *jti == '\0' || strlen(jti) > STORE_JTI_MAX ||
+	    !json_is_integer(exp) || json_integer_value(exp) > STORE_TIME_MAX) {
+		/* Not one we signed with a jti: nothing to remember it by. */
+		log_warnx("client %s: an access token without a usable jti "
+		    "cannot be revoked", fl->fl_client);
+		oidc_revoke_ok(fl);
+		return;
+	}
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_ACCESS_REVOKE,
+	    json_pack("{s:s, s:O, s:s}", "jti", jti, "exp", exp, "clientId",
+	    fl->fl_client), oidc_revoke_done) == -1)
+		oidc_json_error(fl, 503, "server_error", "The service is "
+		    "busy; try again later.");
+}
+
+/*
+ * POST /token/revoke: the client authenticates as at /token.  Which kind
+ * of token it is shows in the token itself (a JWT of ours or a refresh
+ * token's 64 characters), so token_type_hint changes nothing; an
+ * unknown, expired or foreign token gets 200 (RFC 7009 §2.2).
+ */
+static void
+oidc_revoke(struct http_conn *c, struct http_request *req)
+{
+	struct oauth2_revoke_request	 rr;
+	struct http_params		 form;
+	struct oidc_flow		*fl;
+	json_t				*claims;
+
+	if ((fl = oidc_flow_new(c, req)) == NULL) {
+		http_conn_respond_error(c, 503);
+		return;
+	}
+	if (req->method != HTTP_METHOD_POST) {
+		oidc_json_error(fl, 405, "invalid_request", "Method not "
+		    "allowed.");
+		return;
+	}
+	if (oidc_params(&form, req->body, req->bodylen) == -1) {
+		oidc_json_error(fl, 400, "invalid_request", "Malformed or "
+		    "repeated parameters.");
+		goto done;
+	}
+	if (oauth2_revoke_request(oe->oe_conf, req, &form, &rr) == -1) {
+		oidc_json_error(fl, rr.status, oauth2_error_name(rr.error),
+		    rr.description);
+		goto done;
+	}
+	fl->fl_client = xstrdup(rr.client->id);
+	if ((claims = oidc_verify_jwt(rr.token, strlen(rr.token))) != NULL) {
+		oidc_revoke_access(fl, claims);
+		json_decref(claims);
+	} else if (oidc_b64url_ok(rr.token, OIDC_REFRESH_LEN)) {
+		if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_REFRESH_REVOKE,
+		    json_pack("{s:s, s:s}", "refreshToken", rr.token,
+		    "clientId", rr.client->id), oidc_revoke_done) == -1)
+			oidc_json_error(fl, 503, "server_error", "The service "
+			    "is busy; try again later.");
+	} else
+		oidc_revoke_ok(fl);
  done:
 	http_params_free(&form);
 }
@@ -2206,6 +2455,10 @@ oidc_handle(struct http_conn *c, struct http_request *req, const char *path)
 	}
 	if (strcmp(path, "/token/introspect") == 0) {
 		oidc_introspect(c, req);
+		return (1);
+	}
+	if (strcmp(path, "/token/revoke") == 0) {
+		oidc_revoke(c, req);
 		return (1);
 	}
 	if (strncmp(path, "/device", 7) == 0 && device_handle(c, req, path))

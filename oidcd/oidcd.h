@@ -126,6 +126,10 @@ enum imsg_type {
 	IMSG_STORE_DEVICE_COMPLETE,
 	IMSG_STORE_DEVICE_DENY,
 	IMSG_STORE_DEVICE_POLL,
+	/* storage: revocation (RFC 7009) */
+	IMSG_STORE_ACCESS_REVOKE,
+	IMSG_STORE_ACCESS_CHECK,
+	IMSG_STORE_REFRESH_REVOKE,
 	IMSG_MAX
 };
 
@@ -192,6 +196,17 @@ enum imsg_type {
  *                             userId and connectorId must not change.
  *   IMSG_STORE_INTROSPECT     {"refreshToken"} -> {"active" (bool),
  *                             "grant", "exp", "iat"}
+ *   IMSG_STORE_ACCESS_REVOKE  {"jti", "exp", "clientId"} -> {}: the
+ *                             access token (verified by the frontend) is
+ *                             remembered as revoked until its exp, then
+ *                             the GC forgets it; an expired one is not.
+ *   IMSG_STORE_ACCESS_CHECK   {"jti"} -> {"revoked" (bool)}; reads only.
+ *   IMSG_STORE_REFRESH_REVOKE {"refreshToken", "clientId"} ->
+ *                             {"revoked" (bool)}: a known token (current
+ *                             or rotated out) of that client revokes its
+ *                             whole family; an unknown token or one of
+ *                             another client changes nothing (RFC 7009
+ *                             §2.1), and the reply is still ok.
  *
  * The device flow (RFC 8628, dex.md §4.10): a device request keyed by
  * its user code (XXXX-XXXX, store_user_code_parse()'s form) and a device

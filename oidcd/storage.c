@@ -257,6 +257,9 @@ storage_request(struct privsep_proc *p, struct imsg *imsg)
 	case IMSG_STORE_REFRESH_ISSUE:
 	case IMSG_STORE_REFRESH_ROTATE:
 	case IMSG_STORE_INTROSPECT:
+	case IMSG_STORE_ACCESS_REVOKE:
+	case IMSG_STORE_ACCESS_CHECK:
+	case IMSG_STORE_REFRESH_REVOKE:
 	case IMSG_STORE_DEVICE_CREATE:
 	case IMSG_STORE_DEVICE_GET:
 	case IMSG_STORE_DEVICE_COMPLETE:
@@ -429,7 +432,7 @@ storage_revoke(struct privsep *ps, struct imsg *imsg)
 	char		 msg[64];
 	size_t		 len = imsg_get_len(imsg), n;
 	uint32_t	 peerid = imsg_get_id(imsg);
-	int		 rc;
+	int		 rc, access;
 
 	if (len == 0 || len > CTL_MAX_IMSGSIZE ||
 	    (req = json_loadb(imsg->data, len, JSON_REJECT_DUPLICATES,
@@ -440,6 +443,7 @@ storage_revoke(struct privsep *ps, struct imsg *imsg)
 		storage_ctl_fail(ps, peerid, EIO, "database error");
 		return;
 	}
+	access = json_object_get(req, "jti") != NULL;
 	rc = store_revoke(t, now_realtime(), req, &n, &errstr);
 	json_decref(req);
 	if (rc == DB_OK)
@@ -455,8 +459,11 @@ storage_revoke(struct privsep *ps, struct imsg *imsg)
 		storage_ctl_fail(ps, peerid, EIO, db_strerror(rc));
 		return;
 	}
-	(void)snprintf(msg, sizeof(msg), "%zu session%s revoked", n,
-	    n == 1 ? "" : "s");
+	if (access)
+		(void)strlcpy(msg, "access token revoked", sizeof(msg));
+	else
+		(void)snprintf(msg, sizeof(msg), "%zu session%s revoked", n,
+		    n == 1 ? "" : "s");
 	proc_compose_imsg(ps, PROC_CONTROL, 0, IMSG_CTL_OK, peerid, -1, msg,
 	    strlen(msg));
 }

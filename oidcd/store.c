@@ -55,6 +55,7 @@
 #define REC_TOMBSTONE	3	/* a redeemed code */
 #define REC_REFRESH	4
 #define REC_FAMILY	5
+#define REC_REVOKED	6	/* a revoked access token */
 #define REC_DEVREQ	6
 #define REC_DEVTOKEN	7
 #define REC_DEVTOMB	8	/* a device code that gave its tokens */
@@ -228,6 +229,24 @@ static const struct field devpoll_fields[] = {
 	{ "clientId",		F_STR, STORE_NAME_MAX, 0, F_REQ | F_NONEMPTY },
 	{ "codeVerifier",	F_STR, STORE_VERIFIER_MAX, 0, 0 },
 	{ "refresh",		F_BOOL, 0, 0, 0 },
+	{ NULL }
+};
+
+static const struct field access_revoke_fields[] = {
+	{ "jti",		F_STR, STORE_JTI_MAX, 0, F_REQ | F_NONEMPTY },
+	{ "exp",		F_TIME, 0, 0, F_REQ },
+	{ "clientId",		F_STR, STORE_NAME_MAX, 0, F_REQ | F_NONEMPTY },
+	{ NULL }
+};
+
+static const struct field access_check_fields[] = {
+	{ "jti",		F_STR, STORE_JTI_MAX, 0, F_REQ | F_NONEMPTY },
+	{ NULL }
+};
+
+static const struct field refresh_revoke_fields[] = {
+	{ "refreshToken",	F_B64, STORE_TOKEN_LEN, 0, F_REQ },
+	{ "clientId",		F_STR, STORE_NAME_MAX, 0, F_REQ | F_NONEMPTY },
 	{ NULL }
 };
 
@@ -422,6 +441,12 @@ store_request_check(int type, json_t *req)
 		return (check_object(req, devcomplete_fields));
 	case IMSG_STORE_DEVICE_POLL:
 		return (check_object(req, devpoll_fields));
+	case IMSG_STORE_ACCESS_REVOKE:
+		return (check_object(req, access_revoke_fields));
+	case IMSG_STORE_ACCESS_CHECK:
+		return (check_object(req, access_check_fields));
+	case IMSG_STORE_REFRESH_REVOKE:
+		return (check_object(req, refresh_revoke_fields));
 	}
 	return (-1);
 }
@@ -1643,6 +1668,115 @@ store_introspect(struct db_txn *t, const struct store_policy *sp,
 }
 
 /*
+ * Revocation (RFC 7009).
+ */
+
+/*
+ * Remember an access token as revoked, by its jti, until it expires
+ * anyway: the expiry index lets the GC forget it then.  The jti is no
+ * secret (the signer logs it), so it is the key as it is.
+ */
+static int
+access_revoke(struct db_txn *t, uint64_t now, const char *jti,
+    uint64_t exp, const char *client)
+{
+	json_t	*rec;
+	int	 rc;
+
+	if (exp <= now)
+		return (DB_OK);
+	if ((rec = json_pack("{s:s, s:I}", "clientId", client, "revoked",
+	    (json_int_t)now)) == NULL)
+		fatalx("%s: json_pack", __func__);
+	rc = db_put(t, DB_KIND_REVOKED, jti, strlen(jti), REC_REVOKED, rec,
+	    exp);
+	json_decref(rec);
+	if (rc == DB_OK)
+		log_info("access token jti=%s of client %s revoked", jti,
+		    client);
+	return (rc);
+}
+
+int
+store_access_revoke(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	int	 rc;
+
+	*reply = NULL;
+	if ((rc = access_revoke(t, now, str(req, "jti"), num(req, "exp"),
+	    str(req, "clientId"))) != DB_OK)
+		return (rc);
+	*reply = reply_ok();
+	return (DB_OK);
+}
+
+/*
+ * Is this jti revoked?  A record past its expiry that the GC has not
+ * reached yet still says so: its token has expired as well.
+ */
+int
+store_access_check(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	const char	*jti = str(req, "jti");
+	uint8_t		 type;
+	int		 rc;
+
+	*reply = NULL;
+	rc = db_get(t, DB_KIND_REVOKED, jti, strlen(jti), &type, NULL);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return (rc);
+	if (rc == DB_OK && type != REC_REVOKED)
+		return (DB_EBADREC);
+	*reply = reply_ok();
+	set_new(*reply, "revoked", json_boolean(rc == DB_OK));
+	return (DB_OK);
+}
+
+/*
+ * A client revokes one of its refresh tokens: the whole family goes,
+ * whichever of its tokens was shown.  Another client's token, or one
+ * unknown, changes nothing, and the client is not told (RFC 7009 §2.1:
+ * the answer is 200 either way).
+ */
+int
+store_refresh_revoke(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	uint8_t		 fid[STORE_FAMILY_BYTES];
+	char		 hash[STORE_HASH_LEN + 1];
+	char		 fhex[STORE_FAMILY_HEX + 1];
+	json_t		*fam;
+	const char	*owner;
+	int		 revoked = 0, rc;
+
+	*reply = NULL;
+	if ((rc = token_lookup(t, str(req, "refreshToken"), fid, hash,
+	    &fam)) != DB_OK)
+		return (rc);
+	if (fam != NULL && family_live(fam, now)) {
+		owner = str(json_object_get(fam, "grant"), "clientId");
+		if (strcmp(owner, str(req, "clientId")) == 0) {
+			rc = family_revoke(t, now, fid, fam,
+			    "revoked by its client");
+			revoked = rc == DB_OK;
+		} else {
+			hex(fid, STORE_FAMILY_BYTES, fhex);
+			log_info("client %s asked to revoke refresh token "
+			    "family %.8s of client %s: ignored",
+			    str(req, "clientId"), fhex, owner);
+		}
+	}
+	json_decref(fam);
+	if (rc != DB_OK)
+		return (rc);
+	*reply = reply_ok();
+	set_new(*reply, "revoked", json_boolean(revoked));
+	return (DB_OK);
+}
+
+/*
  * Control: sessions and revocation.
  */
 
@@ -1783,6 +1917,32 @@ revoke_collect(const void *k, size_t klen, const void *v, size_t vlen,
 	return (0);
 }
 
+/* oidcctl revoke token with an access token: {"jti", "exp"}. */
+static int
+revoke_jti(struct db_txn *t, uint64_t now, json_t *req, size_t *n,
+    const char **errstr)
+{
+	json_t	*exp = json_object_get(req, "exp");
+	int	 rc;
+
+	if (json_object_size(req) != 2 ||
+	    check_string(json_object_get(req, "jti"), STORE_JTI_MAX,
+	    F_NONEMPTY) == -1 || !json_is_integer(exp) ||
+	    json_integer_value(exp) < 0 ||
+	    json_integer_value(exp) > STORE_TIME_MAX) {
+		*errstr = "bad access token";
+		return (DB_EINVAL);
+	}
+	if ((uint64_t)json_integer_value(exp) <= now) {
+		*errstr = "the access token has expired already";
+		return (DB_NOTFOUND);
+	}
+	if ((rc = access_revoke(t, now, str(req, "jti"),
+	    json_integer_value(exp), "(oidcctl)")) == DB_OK)
+		*n = 1;
+	return (rc);
+}
+
 static int
 revoke_one(struct db_txn *t, uint64_t now, const uint8_t *fid, size_t *n)
 {
@@ -1803,7 +1963,8 @@ revoke_one(struct db_txn *t, uint64_t now, const uint8_t *fid, size_t *n)
 }
 
 /*
- * Revoke {"user": id or sub}, {"family": hex} or {"refreshToken"}.
+ * Revoke {"user": id or sub}, {"family": hex} or {"refreshToken"}, or
+ * an access token: {"jti", "exp"} (oidcctl read them from the token).
  * DB_EINVAL with *errstr when the request names nothing valid.
  */
 int
@@ -1819,6 +1980,8 @@ store_revoke(struct db_txn *t, uint64_t now, json_t *req, size_t *n,
 
 	*n = 0;
 	*errstr = NULL;
+	if (json_is_object(req) && json_object_get(req, "jti") != NULL)
+		return (revoke_jti(t, now, req, n, errstr));
 	if (!json_is_object(req) || json_object_size(req) != 1) {
 		*errstr = "bad revoke request";
 		return (DB_EINVAL);
@@ -2355,6 +2518,12 @@ store_exec(struct db_txn *t, const struct store_policy *sp, uint64_t now,
 		return (store_device_deny(t, sp, now, req, reply));
 	case IMSG_STORE_DEVICE_POLL:
 		return (store_device_poll(t, sp, now, req, reply));
+	case IMSG_STORE_ACCESS_REVOKE:
+		return (store_access_revoke(t, sp, now, req, reply));
+	case IMSG_STORE_ACCESS_CHECK:
+		return (store_access_check(t, sp, now, req, reply));
+	case IMSG_STORE_REFRESH_REVOKE:
+		return (store_refresh_revoke(t, sp, now, req, reply));
 	}
 	return (DB_EINVAL);
 }

@@ -65,6 +65,7 @@
 #define STORE_TIME_MAX		((int64_t)1 << 40)	/* seconds */
 #define STORE_LOCAL_CONNECTOR	"local"	/* the password database */
 #define STORE_BATCH_MAX		256	/* requests in one write txn */
+#define STORE_JTI_MAX		128	/* jti of an access token we signed */
 
 /* Lifetimes (seconds). */
 #define STORE_TOMBSTONE_MARGIN	600	/* a redeemed code, after its expiry */
@@ -145,6 +146,12 @@ int	 store_device_complete(struct db_txn *, const struct store_policy *,
 int	 store_device_deny(struct db_txn *, const struct store_policy *,
 	    uint64_t, json_t *, json_t **);
 int	 store_device_poll(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_access_revoke(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_access_check(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_refresh_revoke(struct db_txn *, const struct store_policy *,
 	    uint64_t, json_t *, json_t **);
 
 /* User codes: a new one; what a user typed, as XXXX-XXXX (0) or -1. */

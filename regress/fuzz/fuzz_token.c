@@ -17,8 +17,9 @@
 /*
  * libFuzzer target for the token endpoint's request handling: the
  * form decoder, client authentication (Basic and form) and the grant
- * parser, and the authorization request validation over the same
- * parameters.  Input: an Authorization header value, a newline, then
+ * parser (client_credentials with its grant and claims too), the
+ * revocation request, and the authorization request validation over
+ * the same parameters.  Input: an Authorization header value, a newline, then
  * the form body.  Whatever is accepted must be self-consistent: a
  * client only with a good secret, a redirect only to that client's
  * registered URI.
@@ -45,12 +46,17 @@ static const char *fuzz_conf =
     "\"trustedPeers\":[\"cli\"],\"grantTypes\":[],\"secretHash\":"
     "\"2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b\"},"
     "{\"id\":\"cli\",\"name\":\"CLI\",\"public\":true,\"redirectURIs\":[],"
-    "\"trustedPeers\":[],\"grantTypes\":[\"refresh_token\"]}],"
+    "\"trustedPeers\":[],\"grantTypes\":[\"refresh_token\"]},"
+    "{\"id\":\"cc\",\"name\":\"Robot\",\"public\":false,"
+    "\"redirectURIs\":[\"https://example.com/cc\"],\"trustedPeers\":[],"
+    "\"grantTypes\":[\"client_credentials\"],"
+    "\"clientCredentialsClaims\":{\"groups\":[\"robots\"]},\"secretHash\":"
+    "\"2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b\"}],"
     "\"connectors\":[{\"id\":\"local\",\"name\":\"Email\","
     "\"type\":\"local\"}],"
     "\"responseTypes\":[\"code\",\"token\",\"id_token\"],"
     "\"pkceMethods\":[\"S256\",\"plain\"],\"pkceEnforce\":false,"
-    "\"grantMask\":0,\"passwordConnector\":\"local\","
+    "\"grantMask\":127,\"passwordConnector\":\"local\","
     "\"idTokens\":3600,\"authRequests\":600,\"signingAlgs\":[\"RS256\"]}";
 
 static struct oauth2_conf *
@@ -77,6 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_request		 req;
 	struct oauth2_token_request	 tr;
 	struct oauth2_authreq_result	 ar;
+	struct oauth2_revoke_request	 rr;
+	json_t				*g, *claims;
 	const struct oauth2_client	*client;
 	const char			*desc, *body;
 	char				*hdr;
@@ -115,10 +123,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(tr.client->id, "cli") == 0 &&
 		    tr.grant != OAUTH2_GRANT_REFRESH)
 			abort();
+		if (tr.grant == OAUTH2_GRANT_CLIENT_CREDENTIALS) {
+			/* Never for a public client; always some claims. */
+			if (tr.client->public || !json_is_array(tr.scopes) ||
+			    (g = oauth2_client_grant(tr.client, tr.scopes,
+			    tr.nonce)) == NULL)
+				abort();
+			claims = oauth2_access_token_claims(conf, g,
+			    tr.client->id, 1700000000, JOSE_ALG_RS256, "j");
+			if (claims == NULL)
+				abort();
+			json_decref(claims);
+			json_decref(g);
+		}
 	} else if (tr.error == OAUTH2_OK ||
 	    strlen(tr.description) >= sizeof(tr.description))
 		abort();
 	oauth2_token_request_free(&tr);
+
+	if (oauth2_revoke_request(conf, &req, &pp, &rr) == 0) {
+		if (rr.client == NULL || rr.token == NULL ||
+		    *rr.token == '\0' || rr.hint == NULL)
+			abort();
+	} else if (rr.error == OAUTH2_OK ||
+	    (rr.error == OAUTH2_INVALID_CLIENT && rr.client != NULL))
+		abort();
 
 	oauth2_authreq_parse(conf, &pp, NULL, &ar);
 	if (ar.outcome == OAUTH2_AUTHREQ_REDIRECT) {

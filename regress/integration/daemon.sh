@@ -31,7 +31,7 @@ else
 fi
 
 curl -s -D "$scratch/h" -o "$scratch/disco" "$iss/.well-known/openid-configuration"
-python3 - "$scratch/disco" "$iss" <<'EOP' && ok "discovery: Dex's members, in Dex's order, exact issuer" || not_ok "discovery: Dex's members, in Dex's order, exact issuer"
+python3 - "$scratch/disco" "$iss" <<'EOP' && ok "discovery: Dex's members, in Dex's order, exact issuer, then ours" || not_ok "discovery: Dex's members, in Dex's order, exact issuer, then ours"
 import json, sys
 d = json.load(open(sys.argv[1]), object_pairs_hook=lambda kv: kv)
 keys = [k for k, v in d]
@@ -41,7 +41,8 @@ want = ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
     "response_types_supported", "subject_types_supported",
     "id_token_signing_alg_values_supported",
     "code_challenge_methods_supported", "scopes_supported",
-    "token_endpoint_auth_methods_supported", "claims_supported"]
+    "token_endpoint_auth_methods_supported", "claims_supported",
+    "revocation_endpoint"]
 assert keys == want, keys
 d = dict(d)
 iss = sys.argv[2]
@@ -51,6 +52,7 @@ assert d["token_endpoint"] == iss + "/token"
 assert d["jwks_uri"] == iss + "/keys"
 assert d["userinfo_endpoint"] == iss + "/userinfo"
 assert d["introspection_endpoint"] == iss + "/token/introspect"
+assert d["revocation_endpoint"] == iss + "/token/revoke"
 assert d["grant_types_supported"] == ["authorization_code", "refresh_token",
     "urn:ietf:params:oauth:grant-type:device_code",
     "urn:ietf:params:oauth:grant-type:token-exchange"], d["grant_types_supported"]

@@ -62,7 +62,18 @@ static const char *conf_fmt =
     "{\"id\":\"a b\",\"name\":\"Spaced\",\"public\":false,"
     "\"redirectURIs\":[\"https://example.com/ab\"],\"trustedPeers\":[],"
     "\"grantTypes\":[\"authorization_code\"],"
-    "\"secretHash\":\"" H_PASSWORD "\"}],"
+    "\"secretHash\":\"" H_PASSWORD "\"},"
+    "{\"id\":\"imp\",\"name\":\"Implicit\",\"public\":false,"
+    "\"redirectURIs\":[\"https://example.com/imp\"],\"trustedPeers\":[],"
+    "\"grantTypes\":[\"implicit\"],\"secretHash\":\"" H_SECRET "\"},"
+    "{\"id\":\"cc\",\"name\":\"Robot\",\"public\":false,"
+    "\"redirectURIs\":[\"https://example.com/cc\"],\"trustedPeers\":[],"
+    "\"grantTypes\":[\"client_credentials\"],"
+    "\"clientCredentialsClaims\":{\"groups\":[\"robots\",\"deployers\"]},"
+    "\"secretHash\":\"" H_SECRET "\"},"
+    "{\"id\":\"dev\",\"name\":\"Device\",\"public\":true,"
+    "\"redirectURIs\":[],\"trustedPeers\":[],\"grantTypes\":"
+    "[\"urn:ietf:params:oauth:grant-type:device_code\"]}],"
     "\"connectors\":[{\"id\":\"mock\",\"name\":\"Mock\",\"type\":\"mock\"},"
     "{\"id\":\"mock2\",\"name\":\"Mock 2\",\"type\":\"mock\"},"
     "{\"id\":\"local\",\"name\":\"Email\",\"type\":\"local\"}],"
@@ -96,7 +107,7 @@ mkconf(const char *rts, const char *pkce, const char *enforce,
 }
 
 static struct oauth2_conf	*c_all, *c_code, *c_pkce, *c_s256, *c_combo;
-static struct oauth2_conf	*c_pw;
+static struct oauth2_conf	*c_pw, *c_cc;
 
 static int
 params(struct http_params *pp, const char *q)
@@ -286,6 +297,32 @@ static const struct authcase authcases[] = {
 	    REDIR, 303, "invalid_scope",
 	    "https://example.com/q?x=1#error=invalid_scope&error_description="
 	    "Unrecognized%20scope%28s%29%20%5B%22bogus%22%5D&state=a%20b" },
+	/* the client's own grantTypes */
+	{ "grantTypes [authorization_code]: code", &c_all, NULL,
+	    "client_id=a+b&redirect_uri=https%3A%2F%2Fexample.com%2Fab"
+	    "&response_type=code&scope=openid", OK, 200 },
+	{ "grantTypes [authorization_code]: hybrid refused", &c_all, NULL,
+	    "client_id=a+b&redirect_uri=https%3A%2F%2Fexample.com%2Fab"
+	    "&response_type=code+id_token&scope=openid&nonce=n", REDIR, 303,
+	    "unauthorized_client", NULL,
+	    "Client is not allowed to use this response type." },
+	{ "grantTypes [implicit]: id_token token", &c_all, NULL,
+	    "client_id=imp&redirect_uri=https%3A%2F%2Fexample.com%2Fimp"
+	    "&response_type=id_token+token&scope=openid&nonce=n", OK, 200 },
+	{ "grantTypes [implicit]: code refused", &c_all, NULL,
+	    "client_id=imp&redirect_uri=https%3A%2F%2Fexample.com%2Fimp"
+	    "&response_type=code&scope=openid", REDIR, 303,
+	    "unauthorized_client" },
+	{ "grantTypes [client_credentials]: /auth refused", &c_code, NULL,
+	    "client_id=cc&redirect_uri=https%3A%2F%2Fexample.com%2Fcc"
+	    "&response_type=code&scope=openid&state=s", REDIR, 303,
+	    "unauthorized_client",
+	    "https://example.com/cc?error=unauthorized_client"
+	    "&error_description=Client%20is%20not%20allowed%20to%20use%20this"
+	    "%20response%20type.&state=s" },
+	{ "grantTypes [device_code]: the device flow's code", &c_code, NULL,
+	    "client_id=dev&redirect_uri=%2Fdevice%2Fcallback"
+	    "&response_type=code&scope=openid", OK, 200 },
 	{ "code flow error in the query", &c_code, NULL, "client_id=foo"
 	    "&redirect_uri=https%3A%2F%2Fexample.com%2Fq%3Fx%3D1"
 	    "&response_type=code&scope=openid+bogus",
@@ -728,6 +765,75 @@ test_token_request(void)
 		    "&username=u&scope=openid&client_id=foo"
 		    "&client_secret=secret", OAUTH2_ACCESS_DENIED, 401,
 		    OAUTH2_GRANT_PASSWORD, "Invalid username or password" },
+		/* client_credentials (Dex master) */
+		{ "cc", &c_cc, "grant_type=client_credentials"
+		    "&scope=openid+groups&client_id=cc&client_secret=secret",
+		    OAUTH2_OK, 0, OAUTH2_GRANT_CLIENT_CREDENTIALS },
+		{ "cc, a client without grantTypes", &c_cc,
+		    "grant_type=client_credentials&client_id=foo"
+		    "&client_secret=secret", OAUTH2_OK, 0,
+		    OAUTH2_GRANT_CLIENT_CREDENTIALS },
+		{ "cc, not in oauth2.grantTypes", &c_code,
+		    "grant_type=client_credentials&client_id=cc"
+		    "&client_secret=secret", OAUTH2_UNSUPPORTED_GRANT_TYPE, 400,
+		    OAUTH2_GRANT_NONE },
+		{ "cc, wrong secret", &c_cc, "grant_type=client_credentials"
+		    "&client_id=cc&client_secret=secreT",
+		    OAUTH2_INVALID_CLIENT, 401,
+		    OAUTH2_GRANT_CLIENT_CREDENTIALS,
+		    "Invalid client credentials." },
+		{ "cc, public client", &c_cc, "grant_type=client_credentials"
+		    "&client_id=cli", OAUTH2_UNAUTHORIZED_CLIENT, 400,
+		    OAUTH2_GRANT_CLIENT_CREDENTIALS,
+		    "Public clients cannot use client_credentials grant." },
+		{ "cc, public client, bad scope", &c_cc,
+		    "grant_type=client_credentials&client_id=cli&scope=x",
+		    OAUTH2_UNAUTHORIZED_CLIENT, 400,
+		    OAUTH2_GRANT_CLIENT_CREDENTIALS },
+		{ "cc, grantTypes omit it", &c_cc,
+		    "grant_type=client_credentials&client_id=a+b"
+		    "&client_secret=p%40ss+word", OAUTH2_UNAUTHORIZED_CLIENT,
+		    400, OAUTH2_GRANT_CLIENT_CREDENTIALS },
+		{ "cc-only client, refresh grant", &c_cc,
+		    "grant_type=refresh_token&refresh_token=rt&client_id=cc"
+		    "&client_secret=secret", OAUTH2_UNAUTHORIZED_CLIENT, 400,
+		    OAUTH2_GRANT_REFRESH },
+		{ "cc, offline_access", &c_cc, "grant_type=client_credentials"
+		    "&scope=openid+offline_access&client_id=cc"
+		    "&client_secret=secret", OAUTH2_INVALID_SCOPE, 400,
+		    OAUTH2_GRANT_CLIENT_CREDENTIALS,
+		    "client_credentials grant does not support offline_access "
+		    "scope." },
+		{ "cc, federated:id", &c_cc, "grant_type=client_credentials"
+		    "&scope=federated%3Aid&client_id=cc&client_secret=secret",
+		    OAUTH2_INVALID_SCOPE, 400, OAUTH2_GRANT_CLIENT_CREDENTIALS,
+		    "client_credentials grant does not support federated:id "
+		    "scope." },
+		{ "cc, refused before unknown", &c_cc,
+		    "grant_type=client_credentials&scope=zz+offline_access"
+		    "&client_id=cc&client_secret=secret", OAUTH2_INVALID_SCOPE,
+		    400, OAUTH2_GRANT_CLIENT_CREDENTIALS,
+		    "client_credentials grant does not support offline_access "
+		    "scope." },
+		{ "cc, unknown scope", &c_cc, "grant_type=client_credentials"
+		    "&scope=groups+zz&client_id=cc&client_secret=secret",
+		    OAUTH2_INVALID_SCOPE, 400, OAUTH2_GRANT_CLIENT_CREDENTIALS,
+		    "Unrecognized scope(s) [\"zz\"]" },
+		{ "cc, untrusted audience", &c_cc,
+		    "grant_type=client_credentials&scope=audience%3Aserver"
+		    "%3Aclient_id%3Aspa&client_id=foo&client_secret=secret",
+		    OAUTH2_INVALID_SCOPE, 400, OAUTH2_GRANT_CLIENT_CREDENTIALS,
+		    "Client can't request scope(s) "
+		    "[\"audience:server:client_id:spa\"]" },
+		{ "cc, nonce not UTF-8", &c_cc, "grant_type=client_credentials"
+		    "&nonce=%FFn&client_id=cc&client_secret=secret",
+		    OAUTH2_INVALID_REQUEST, 400,
+		    OAUTH2_GRANT_CLIENT_CREDENTIALS,
+		    "Invalid nonce: not UTF-8." },
+		{ "cc, trusted audience", &c_cc,
+		    "grant_type=client_credentials&scope=audience%3Aserver"
+		    "%3Aclient_id%3Abar&client_id=foo&client_secret=secret",
+		    OAUTH2_OK, 0, OAUTH2_GRANT_CLIENT_CREDENTIALS },
 	};
 	struct oauth2_token_request	 tr;
 	struct http_params		 pp;
@@ -785,6 +891,161 @@ test_token_request(void)
 	is_str(tr.nonce, "", "password: no nonce");
 	oauth2_token_request_free(&tr);
 	http_params_free(&pp);
+
+	params(&pp, "grant_type=client_credentials&scope=+openid++groups"
+	    "&nonce=n1&client_id=cc&client_secret=secret");
+	oauth2_token_request(c_cc, mkreq(NULL), &pp, &tr);
+	j = json_pack("[ss]", "openid", "groups");
+	ok(json_equal(tr.scopes, j), "cc: scopes");
+	json_decref(j);
+	is_str(tr.nonce, "n1", "cc: nonce");
+	is_str(tr.client != NULL ? tr.client->id : NULL, "cc", "cc: client");
+	oauth2_token_request_free(&tr);
+	http_params_free(&pp);
+	params(&pp, "grant_type=client_credentials&client_id=cc"
+	    "&client_secret=secret");
+	oauth2_token_request(c_cc, mkreq(NULL), &pp, &tr);
+	ok(json_is_array(tr.scopes) && json_array_size(tr.scopes) == 0,
+	    "cc: no scope, an empty list");
+	oauth2_token_request_free(&tr);
+	http_params_free(&pp);
+	{
+		char	 q[OAUTH2_NONCE_MAX + 128];
+
+		(void)snprintf(q, sizeof(q), "grant_type=client_credentials"
+		    "&client_id=cc&client_secret=secret&nonce=%0*d",
+		    OAUTH2_NONCE_MAX + 1, 0);
+		params(&pp, q);
+		is_int(oauth2_token_request(c_cc, mkreq(NULL), &pp, &tr), -1,
+		    "cc: nonce too long");
+		is_str(oauth2_error_name(tr.error), "invalid_request",
+		    "cc: nonce too long: invalid_request");
+		ok(tr.scopes == NULL, "cc: no scopes left on failure");
+		oauth2_token_request_free(&tr);
+		http_params_free(&pp);
+	}
+}
+
+/* client_credentials: the client is the user (Dex master's claims). */
+static void
+test_client_grant(void)
+{
+	const struct oauth2_client	*cc;
+	json_t				*sc, *g, *o;
+	char				*s;
+
+	cc = oauth2_client_find(c_cc, "cc");
+	sc = json_pack("[ssss]", "openid", "profile", "groups", "email");
+	g = oauth2_client_grant(cc, sc, "n1");
+	o = g != NULL ? oauth2_access_token_claims(c_cc, g, "cc",
+	    1700000000, JOSE_ALG_RS256, "jti-cc") : NULL;
+	ok(o != NULL, "cc: access token claims");
+	is_str(json_string_value(json_object_get(o, "sub")), "CgJjYw",
+	    "cc: sub is Dex's (client id, \"\")");
+	is_str(json_string_value(json_object_get(o, "aud")), "cc",
+	    "cc: aud the client");
+	is_str(json_string_value(json_object_get(o, "name")), "Robot",
+	    "cc: name the client's");
+	is_str(json_string_value(json_object_get(o, "preferred_username")),
+	    "Robot", "cc: preferred_username the client's");
+	s = o != NULL ? json_dumps(json_object_get(o, "groups"),
+	    JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	is_str(s, "[\"robots\",\"deployers\"]",
+	    "cc: groups from clientCredentialsClaims");
+	free(s);
+	ok(json_is_false(json_object_get(o, "email_verified")) &&
+	    json_object_get(o, "email") == NULL,
+	    "cc: email scope, no email, email_verified false");
+	is_str(json_string_value(json_object_get(o, "nonce")), "n1",
+	    "cc: nonce");
+	ok(json_object_get(o, "federated_claims") == NULL &&
+	    json_object_get(o, "c_hash") == NULL, "cc: nothing else");
+	json_decref(o);
+	json_decref(g);
+	json_decref(sc);
+
+	sc = json_pack("[s]", "openid");
+	g = oauth2_client_grant(cc, sc, NULL);
+	o = g != NULL ? oauth2_id_token_claims(c_cc, g, "cc", 1700000000,
+	    "AT", NULL, JOSE_ALG_RS256, NULL) : NULL;
+	ok(o != NULL && json_object_get(o, "groups") == NULL &&
+	    json_object_get(o, "name") == NULL &&
+	    json_object_get(o, "nonce") == NULL &&
+	    json_is_string(json_object_get(o, "at_hash")),
+	    "cc: openid alone, no groups, no name");
+	json_decref(o);
+	json_decref(g);
+	g = oauth2_client_grant(oauth2_client_find(c_cc, "foo"), sc, "");
+	o = g != NULL ? oauth2_id_token_claims(c_cc, g, "foo", 1700000000,
+	    NULL, NULL, JOSE_ALG_RS256, NULL) : NULL;
+	is_str(o != NULL ? json_string_value(json_object_get(o, "sub")) :
+	    NULL, "CgNmb28", "cc: sub of foo");
+	json_decref(o);
+	json_decref(g);
+	ok(oauth2_client_grant(NULL, sc, "") == NULL, "cc: no client");
+	json_decref(sc);
+}
+
+/* /token/revoke requests and whose a token is. */
+static void
+test_revoke_request(void)
+{
+	struct oauth2_revoke_request	 rr;
+	struct http_params		 pp;
+	json_t				*c;
+	char				 hdr[128];
+
+	params(&pp, "token=abc&token_type_hint=refresh_token&client_id=foo"
+	    "&client_secret=secret");
+	is_int(oauth2_revoke_request(c_code, mkreq(NULL), &pp, &rr), 0,
+	    "revoke: ok");
+	is_str(rr.token, "abc", "revoke: token");
+	is_str(rr.hint, "refresh_token", "revoke: hint");
+	is_str(rr.client != NULL ? rr.client->id : NULL, "foo",
+	    "revoke: client");
+	http_params_free(&pp);
+
+	params(&pp, "token=abc");
+	(void)snprintf(hdr, sizeof(hdr), "Basic %s", b64("cli:"));
+	is_int(oauth2_revoke_request(c_code, mkreq(hdr), &pp, &rr), 0,
+	    "revoke: a public client with Basic");
+	is_str(rr.hint, "", "revoke: no hint");
+	http_params_free(&pp);
+
+	params(&pp, "token=abc&client_id=foo&client_secret=nope");
+	is_int(oauth2_revoke_request(c_code, mkreq(NULL), &pp, &rr), -1,
+	    "revoke: wrong secret");
+	is_str(oauth2_error_name(rr.error), "invalid_client",
+	    "revoke: wrong secret: invalid_client");
+	is_int(rr.status, 401, "revoke: wrong secret: 401");
+	ok(rr.client == NULL, "revoke: wrong secret: no client");
+	http_params_free(&pp);
+
+	params(&pp, "client_id=foo&client_secret=secret");
+	is_int(oauth2_revoke_request(c_code, mkreq(NULL), &pp, &rr), -1,
+	    "revoke: no token");
+	is_str(oauth2_error_name(rr.error), "invalid_request",
+	    "revoke: no token: invalid_request");
+	is_int(rr.status, 400, "revoke: no token: 400");
+	is_str(rr.description, "Required param: token.",
+	    "revoke: no token: text");
+	http_params_free(&pp);
+
+	params(&pp, "token=");
+	(void)snprintf(hdr, sizeof(hdr), "Basic %s", b64("foo:secret"));
+	is_int(oauth2_revoke_request(c_code, mkreq(hdr), &pp, &rr), -1,
+	    "revoke: empty token");
+	http_params_free(&pp);
+
+	c = json_pack("{s:s}", "aud", "foo");
+	is_str(oauth2_token_client(c), "foo", "token client: aud");
+	json_decref(c);
+	c = json_pack("{s:[ss], s:s}", "aud", "bar", "foo", "azp", "foo");
+	is_str(oauth2_token_client(c), "foo", "token client: azp");
+	json_decref(c);
+	c = json_pack("{s:[ss]}", "aud", "bar", "foo");
+	ok(oauth2_token_client(c) == NULL, "token client: neither");
+	json_decref(c);
 }
 
 static json_t *
@@ -969,6 +1230,29 @@ test_conf(void)
 	    "no passwordConnector: no password grant");
 	ok(oauth2_connector_find(c_code, "local") != NULL &&
 	    oauth2_connector_find(c_code, "zz") == NULL, "connector find");
+	ok(!(c_code->grant_mask & OAUTH2_GT_CLIENTCREDS),
+	    "client_credentials off by default");
+	ok(c_cc->grant_mask & OAUTH2_GT_CLIENTCREDS,
+	    "client_credentials on when grantTypes lists it");
+	ok(!(c_cc->grant_mask & OAUTH2_GT_DEVICECODE),
+	    "grantTypes still filters");
+	c = oauth2_client_find(c_cc, "cc");
+	ok(c != NULL && c->ncc_groups == 2 &&
+	    strcmp(c->cc_groups[1], "deployers") == 0,
+	    "clientCredentialsClaims.groups");
+	ok(c != NULL && c->grant_mask == OAUTH2_GT_CLIENTCREDS,
+	    "client grantTypes");
+	j = json_pack("{s:s, s:[{s:s, s:b, s:[s]}]}", "issuer", "https://i",
+	    "clients", "id", "x", "public", 1, "clientCredentialsClaims", "g");
+	ok(oauth2_conf_new(j, err, sizeof(err)) == NULL,
+	    "clientCredentialsClaims not an object: refused");
+	json_decref(j);
+	j = json_pack("{s:s, s:[{s:s, s:b, s:{s:s}}]}", "issuer", "https://i",
+	    "clients", "id", "x", "public", 1, "clientCredentialsClaims",
+	    "groups", "g");
+	ok(oauth2_conf_new(j, err, sizeof(err)) == NULL,
+	    "clientCredentialsClaims.groups not a list: refused");
+	json_decref(j);
 
 	/* 1024 clients, found by bsearch. */
 	j = json_pack("{s:s, s:[]}", "issuer", "https://i", "clients");
@@ -1214,6 +1498,8 @@ main(void)
 	    "null");
 	/* password and authorization_code only */
 	c_pw = mkconf("[\"code\"]", "[]", "false", "5", "\"local\"");
+	/* authorization_code, refresh_token and client_credentials */
+	c_cc = mkconf("[\"code\"]", "[]", "false", "73", "null");
 
 	test_conf();
 	test_authreq_table();
@@ -1223,6 +1509,8 @@ main(void)
 	test_client_auth();
 	test_token_request();
 	test_claims();
+	test_client_grant();
+	test_revoke_request();
 	test_bodies();
 	test_device();
 
@@ -1232,5 +1520,6 @@ main(void)
 	oauth2_conf_free(c_s256);
 	oauth2_conf_free(c_combo);
 	oauth2_conf_free(c_pw);
+	oauth2_conf_free(c_cc);
 	return (tap_done());
 }

@@ -773,6 +773,128 @@ test_sessions(void)
 		free(toks[i]);
 }
 
+/* Is this jti revoked?  -1 when the request fails. */
+static int
+jti_revoked(const char *jti, uint64_t now)
+{
+	json_t	*r;
+	int	 rv;
+
+	r = run(IMSG_STORE_ACCESS_CHECK, now, "{\"jti\":\"%s\"}", jti);
+	rv = !is_ok(r) ? -1 : json_is_true(json_object_get(r, "revoked"));
+	json_decref(r);
+	return (rv);
+}
+
+/* IMSG_STORE_REFRESH_REVOKE: its "revoked", -1 when it fails. */
+static int
+refresh_revoke(const char *tok, const char *client, uint64_t now)
+{
+	json_t	*r;
+	int	 rv;
+
+	r = run(IMSG_STORE_REFRESH_REVOKE, now, "{\"refreshToken\":\"%s\","
+	    "\"clientId\":\"%s\"}", tok, client);
+	rv = !is_ok(r) ? -1 : json_is_true(json_object_get(r, "revoked"));
+	json_decref(r);
+	return (rv);
+}
+
+/* RFC 7009: access tokens by jti until they expire, refresh families. */
+static void
+test_revocation(void)
+{
+	char	 longjti[STORE_JTI_MAX + 2];
+	char	 buf[512];
+	char	*t1, *t2, *t3, *t4;
+	size_t	 deleted, n;
+
+	memset(longjti, 'j', sizeof(longjti) - 1);
+	longjti[sizeof(longjti) - 1] = '\0';
+	is_int(check(IMSG_STORE_ACCESS_REVOKE, "{\"jti\":\"j\",\"exp\":1,"
+	    "\"clientId\":\"app\"}"), 0, "valid access revoke");
+	is_int(check(IMSG_STORE_ACCESS_REVOKE, "{\"jti\":\"j\","
+	    "\"clientId\":\"app\"}"), -1, "access revoke without exp refused");
+	is_int(check(IMSG_STORE_ACCESS_REVOKE, "{\"jti\":\"\",\"exp\":1,"
+	    "\"clientId\":\"app\"}"), -1, "empty jti refused");
+	is_int(check(IMSG_STORE_ACCESS_REVOKE, "{\"jti\":\"j\",\"exp\":-1,"
+	    "\"clientId\":\"app\"}"), -1, "negative exp refused");
+	snprintf(buf, sizeof(buf), "{\"jti\":\"%s\"}", longjti);
+	is_int(check(IMSG_STORE_ACCESS_CHECK, buf), -1,
+	    "jti longer than STORE_JTI_MAX refused");
+	longjti[STORE_JTI_MAX] = '\0';
+	snprintf(buf, sizeof(buf), "{\"jti\":\"%s\"}", longjti);
+	is_int(check(IMSG_STORE_ACCESS_CHECK, buf), 0,
+	    "jti of STORE_JTI_MAX bytes");
+	is_int(check(IMSG_STORE_ACCESS_CHECK, "{\"jti\":\"j\",\"x\":1}"), -1,
+	    "access check: unknown member refused");
+	is_int(check(IMSG_STORE_REFRESH_REVOKE, "{\"refreshToken\":\"AAAA\","
+	    "\"clientId\":\"app\"}"), -1, "short refresh token refused");
+	is_int(check(IMSG_STORE_REFRESH_REVOKE, "{\"refreshToken\":\""
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "\"}"), -1, "refresh revoke without clientId refused");
+
+	/* Access tokens: remembered until exp, then collected. */
+	is_int(jti_revoked("jti-1", T0), 0, "unknown jti: not revoked");
+	want_ok(run(IMSG_STORE_ACCESS_REVOKE, T0, "{\"jti\":\"jti-1\","
+	    "\"exp\":%llu,\"clientId\":\"app\"}",
+	    (unsigned long long)T0 + 100), "revoke an access token");
+	is_int(jti_revoked("jti-1", T0 + 1), 1, "its jti is revoked");
+	is_int(jti_revoked("jti-2", T0 + 1), 0, "another jti is not");
+	want_ok(run(IMSG_STORE_ACCESS_REVOKE, T0 + 2, "{\"jti\":\"jti-1\","
+	    "\"exp\":%llu,\"clientId\":\"app\"}",
+	    (unsigned long long)T0 + 100), "revoking it again is fine");
+	want_ok(run(IMSG_STORE_ACCESS_REVOKE, T0, "{\"jti\":\"jti-3\","
+	    "\"exp\":%llu,\"clientId\":\"app\"}", (unsigned long long)T0),
+	    "an expired access token: ok");
+	is_int(jti_revoked("jti-3", T0), 0, "... and nothing stored");
+	deleted = 0;
+	is_int(db_gc(db, T0 + 99, 0, &deleted), DB_OK, "gc before exp");
+	is_int(jti_revoked("jti-1", T0 + 99), 1, "kept until its exp");
+	is_int(db_gc(db, T0 + 100, 0, &deleted), DB_OK, "gc at exp");
+	is_int(jti_revoked("jti-1", T0 + 100), 0, "collected at its exp");
+
+	/* Refresh tokens: the family, whichever token is shown. */
+	policy(0, 0, 0, 0);
+	t1 = issue(T0, "rita", "app");
+	t2 = rotate_tok(t1, T0 + 1);
+	t4 = issue(T0, "rita", "app");
+	ok(active(t2, T0 + 2) && !active(t1, T0 + 2), "rotated");
+	is_int(refresh_revoke(t1, "other", T0 + 2), 0,
+	    "another client's token: not revoked");
+	ok(active(t2, T0 + 2), "... its family lives");
+	is_int(refresh_revoke(t1, "app", T0 + 2), 1,
+	    "the rotated-out token of its client: revoked");
+	ok(!active(t2, T0 + 3), "the current token of the family fails");
+	want_err(rotate(t2, T0 + 3, "app", NULL), "invalid_grant",
+	    "Refresh token is invalid or has already been claimed by "
+	    "another client.", "... at rotation too");
+	ok(active(t4, T0 + 3), "another family of the user lives");
+	is_int(refresh_revoke(t2, "app", T0 + 3), 0, "revoked twice: no-op");
+	is_int(refresh_revoke("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAA", "app", T0 + 3), 0, "an unknown token: no-op");
+	t3 = issue(T0 + 4, "rita", "app");
+	is_int(refresh_revoke(t3, "app", T0 + 5), 1, "the current token: "
+	    "revoked");
+	ok(!active(t3, T0 + 5), "... and fails");
+
+	/* oidcctl revoke token with an access token: {"jti", "exp"}. */
+	is_int(do_revoke("{\"jti\":\"%s\",\"exp\":1800000000}", "jti-5",
+	    &n), DB_OK, "control: revoke by jti");
+	is_int(n, 1, "control: one revoked");
+	is_int(jti_revoked("jti-5", T0 + 60), 1, "control: jti revoked");
+	is_int(do_revoke("{\"jti\":\"%s\",\"exp\":1700000001}", "jti-6",
+	    &n), DB_NOTFOUND, "control: an expired access token");
+	is_int(do_revoke("{\"jti\":\"%s\"}", "jti-7", &n), DB_EINVAL,
+	    "control: jti without exp");
+	is_int(do_revoke("{\"jti\":\"%s\",\"exp\":\"x\"}", "jti-7", &n),
+	    DB_EINVAL, "control: exp not a number");
+	free(t1);
+	free(t2);
+	free(t3);
+	free(t4);
+}
+
 static void
 test_gc(void)
 {
@@ -1276,6 +1398,7 @@ main(void)
 	test_reidentify();
 	test_introspect();
 	test_sessions();
+	test_revocation();
 	test_batch();
 	test_gc();
 	test_user_code();
