@@ -53,6 +53,7 @@
 #include "http.h"
 #include "jose.h"
 #include "oauth2.h"
+#include "passwd.h"
 #include "store.h"
 
 #define DEVICE_CSRF_COOKIE	"oidcd_device_csrf"
@@ -62,6 +63,14 @@
 #define DEVICE_AUTHCODE_LEN	STORE_CODE_LEN
 #define DEVICE_ERRTEXT_MAX	256	/* of an error echoed on a page */
 #define DEVICE_BUSY		"The service is busy; try again later."
+#define DEVICE_RL_ENTRIES	1024	/* addresses counted, per frontend */
+
+/*
+ * Wrong user codes, counted per client address (/64 for IPv6) with the
+ * password limiter's rules: RFC 8628 §5.1 asks for a bound on guessing,
+ * which the 20^8 codes alone do not give a patient guesser.
+ */
+static struct passwd_rl	*device_rl;
 #define DEVICE_NORESOURCE	"Requested resource does not exist."
 #define DEVICE_BADFORM		"The form has expired or was not sent by " \
 				"this site; go back and try again."
@@ -372,9 +381,12 @@ device_verified(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	}
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		err = jstr(reply, "error");
-		if (strcmp(err, "invalid_request") == 0)
+		if (strcmp(err, "invalid_request") == 0) {
+			passwd_rl_fail(device_rl, NULL, jstr(fd, "addr"),
+			    now_monotonic_ms() / 1000);
 			device_render(fl, 400, jstr(fd, "userCode"), 1,
 			    jstr(fd, "csrf"));
+		}
 		else
 			oidc_error_page(fl, 500, jstr(reply,
 			    "error_description"));
@@ -464,7 +476,20 @@ device_verify(struct http_conn *c, struct http_request *req)
 		oidc_error_page(fl, 400, "No user code received");
 		goto done;
 	}
+	if (device_rl == NULL &&
+	    (device_rl = passwd_rl_new(DEVICE_RL_ENTRIES)) == NULL)
+		fatal("%s: passwd_rl_new", __func__);
+	if (passwd_rl_check(device_rl, NULL, http_conn_peer_str(c),
+	    now_monotonic_ms() / 1000) > 0) {
+		log_info("device code entry from %s refused: too many wrong "
+		    "codes", http_conn_peer_str(c));
+		oidc_error_page(fl, 429, "Too many wrong codes; try again "
+		    "later.");
+		goto done;
+	}
 	if (store_user_code_parse(uc, canon) == -1) {
+		passwd_rl_fail(device_rl, NULL, http_conn_peer_str(c),
+		    now_monotonic_ms() / 1000);
 		/* Shown again, upper-cased as Dex does, within bounds. */
 		(void)strlcpy(shown, uc, sizeof(shown));
 		for (p = shown; *p != '\0'; p++)
@@ -476,6 +501,7 @@ device_verify(struct http_conn *c, struct http_request *req)
 	fd = oidc_flow_data(fl);
 	json_object_set_new(fd, "userCode", json_string(canon));
 	json_object_set_new(fd, "csrf", json_string(csrf));
+	json_object_set_new(fd, "addr", json_string(http_conn_peer_str(c)));
 	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_DEVICE_GET,
 	    json_pack("{s:s}", "userCode", canon), device_verified) == -1)
 		oidc_error_page(fl, 503, DEVICE_BUSY);

@@ -416,6 +416,31 @@ async function expiryFlow() {
 	    '... the page says so');
 }
 
+// Wrong user codes from one address: the sixth is refused (429) before
+// it is looked up, a right one too while the lockout lasts.  Last in
+// its daemon: the lockout would hold for the tests after it.
+async function guessing() {
+	const config = await configure('public-cli');
+	const r = await outcome(client.initiateDeviceAuthorization(config,
+	    { scope: 'openid' }));
+	if (!ok(r.code === 'ok', 'guessing: a device request'))
+		return;
+	// Earlier tests from this address may have counted some already.
+	const st = [];
+	for (let i = 0; i < 6 && !st.includes(429); i++) {
+		const b = await browser(`${issuer}/device`,
+		    { userCode: 'BCDF-GHJK', stopAtVerify: true });
+		st.push(b.verify?.status);
+	}
+	ok(st.at(-1) === 429 && st.slice(0, -1).every((x) => x === 400),
+	    'guessing: wrong codes get 400, and by the sixth 429',
+	    JSON.stringify(st));
+	const b = await browser(r.value.verification_uri_complete,
+	    { stopAtVerify: true });
+	is(b.verify?.status, 429, 'guessing: then even the right code is ' +
+	    'refused for a while (429)');
+}
+
 async function offFlow() {
 	const config = await configure('public-cli');
 	const md = config.serverMetadata();
@@ -442,6 +467,7 @@ try {
 		await confidentialFlow();
 		await literalFlow();
 		await refusals();
+		await guessing();
 		break;
 	case 'expiry':
 		await expiryFlow();
