@@ -111,7 +111,7 @@ if wait_ready "$iss/healthz/ready"; then
 	for s in devcode refresh; do
 		if [ ! -s "$scratch/rp/$s" ]; then
 			not_ok "the $s is not in the log (none seen)"
-		elif grep -qF "$(cat "$scratch/rp/$s")" "$scratch/log1"; then
+		elif grep -qF -e "$(cat "$scratch/rp/$s")" "$scratch/log1"; then
 			not_ok "the $s is not in the log"
 		else
 			ok "the $s is not in the log"

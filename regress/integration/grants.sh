@@ -151,7 +151,7 @@ if start cc "$scratch/cc.yaml" "$port"; then
 	log_on_failure "$scratch/log-cc"
 
 	for s in cc-secret nocc-secret test-secret peer-secret; do
-		if grep -q "$s" "$scratch/log-cc"; then
+		if grep -qF -e "$s" "$scratch/log-cc"; then
 			not_ok "the log does not hold $s"
 		else
 			ok "the log does not hold $s"

@@ -76,7 +76,7 @@ if start main "$scratch/main.yaml" "$port"; then
 	run_node main main "http://127.0.0.1:$port/dex"
 	log_on_failure "$scratch/log-main"
 	for s in test-secret peer-secret "password=password"; do
-		if grep -q "$s" "$scratch/log-main"; then
+		if grep -qF -e "$s" "$scratch/log-main"; then
 			not_ok "the log does not hold $s"
 		else
 			ok "the log does not hold $s"

@@ -102,7 +102,7 @@ else
 	ok "the client secret is not in the log"
 fi
 if [ -s "$scratch/rp/refresh" ] &&
-    grep -qF "$(cat "$scratch/rp/refresh")" "$scratch/log1"; then
+    grep -qF -e "$(cat "$scratch/rp/refresh")" "$scratch/log1"; then
 	not_ok "the refresh token is not in the log"
 else
 	ok "the refresh token is not in the log"
