@@ -82,12 +82,14 @@
 #define DB_KIND_KEYS		6	/* the signer's env */
 #define DB_KIND_DEVREQ		7	/* user code -> device request */
 #define DB_KIND_DEVTOKEN	8	/* SHA-256(device code) -> state */
+#define DB_KIND_SESSION		12	/* SHA-256(browser cookie) -> session */
 #define DB_KIND_MAX		14
 #define DB_KINDBIT(k)		(1U << (k))
 #define DB_KINDS_STORAGE	(DB_KINDBIT(DB_KIND_AUTHREQ) |		\
 	    DB_KINDBIT(DB_KIND_CODE) | DB_KINDBIT(DB_KIND_REFRESH) |	\
 	    DB_KINDBIT(DB_KIND_FAMILY) | DB_KINDBIT(DB_KIND_SUBJECT) |	\
-	    DB_KINDBIT(DB_KIND_DEVREQ) | DB_KINDBIT(DB_KIND_DEVTOKEN))
+	    DB_KINDBIT(DB_KIND_DEVREQ) | DB_KINDBIT(DB_KIND_DEVTOKEN) |	\
+	    DB_KINDBIT(DB_KIND_SESSION))
 #define DB_KINDS_SIGNER		DB_KINDBIT(DB_KIND_KEYS)
 
 /*
