@@ -158,7 +158,8 @@ enum imsg_type {
  *       and once logged in "loggedIn" (bool), "identity", "authTime",
  *       "sid" (from a browser session)}
  *   grant (what a code or a refresh token stands for): {"clientId",
- *       "scopes", "nonce", "identity", "connectorId", "authTime", "sid" (or absent)}
+ *       "scopes", "nonce", "identity", "connectorId", "authTime",
+ *       "sid" (or absent)}
  *
  *   IMSG_STORE_AUTHREQ_PUT    {"authreq"} -> {}
  *   IMSG_STORE_AUTHREQ_GET    {"id"} -> {"authreq"}; an expired one is

@@ -116,7 +116,7 @@ struct store_policy {
 	char		*sp_refreshers[STORE_REFRESHERS_MAX];
 	size_t		 sp_nrefreshers;
 	uint64_t	 sp_device_lifetime;	/* "deviceRequests"; 0: Dex's */
-	uint64_t	 sp_session_absolute;	/* sessions; 0: STORE_SESSION_* */
+	uint64_t	 sp_session_absolute;	/* 0: STORE_SESSION_* */
 	uint64_t	 sp_session_idle;
 };
 
