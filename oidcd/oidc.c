@@ -152,6 +152,7 @@ static int	oidc_session_chooser(struct oidc_flow *,
 		    struct http_request *, struct http_params *);
 static void	oidc_auth_chooser(struct oidc_flow *);
 static void	oidc_session_cookie(struct oidc_flow *, char **);
+static char	*oidc_session_hash(struct http_request *);
 
 static int
 oidc_ask_cmp(struct oidc_ask *a, struct oidc_ask *b)
@@ -920,17 +921,27 @@ oidc_upstream_url(struct oidc_flow *fl, uint32_t type, json_t *reply,
 static void
 oidc_store_login(struct oidc_flow *fl, json_t *identity)
 {
-	char	*hash = NULL;
-	int	 rv;
+	struct http_conn	*c;
+	json_t			*ask;
+	char			*hash = NULL, *old = NULL;
+	int			 rv;
 
-	if (oe->oe_sess_on)
+	if (oe->oe_sess_on && (c = oidc_conn(fl)) != NULL) {
+		old = oidc_session_hash(http_conn_request(c));
 		oidc_session_cookie(fl, &hash);
+	}
 	if (hash != NULL) {
-		/* The login starts a browser session too. */
+		/* The login starts a browser session, instead of its old. */
+		if ((ask = json_pack("{s:s, s:O, s:s}", "id",
+		    fl->fl_authreq_id, "identity", identity, "session",
+		    hash)) == NULL)
+			fatalx("%s: json_pack", __func__);
+		if (old != NULL)
+			json_object_set_new(ask, "replaces", json_string(old));
 		rv = oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_SESSION_CREATE,
-		    json_pack("{s:s, s:O, s:s}", "id", fl->fl_authreq_id,
-		    "identity", identity, "session", hash), oidc_login_done);
+		    ask, oidc_login_done);
 		free(hash);
+		free(old);
 	} else
 		rv = oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_LOGIN,
 		    json_pack("{s:s, s:O}", "id", fl->fl_authreq_id,

@@ -229,7 +229,9 @@ enum imsg_type {
  *                             other client's code.  A used code coming
  *                             back revokes the refresh token it gave.
  *   IMSG_STORE_SESSION_CREATE {"id", "identity", "session" (base64url
- *                             SHA-256 of a new browser cookie)} ->
+ *                             SHA-256 of a new browser cookie),
+ *                             "replaces" (the browser's old one, ended;
+ *                             or absent)} ->
  *                             {"authreq", "sid"}: AUTHREQ_LOGIN, and a
  *                             browser session (DB_KIND_SESSION) with the
  *                             identity, its authTime and a new random sid,

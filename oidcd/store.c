@@ -238,6 +238,7 @@ static const struct field sesscreate_fields[] = {
 	{ "id",			F_B64, STORE_ID_LEN, 0, F_REQ },
 	{ "identity",		F_IDENTITY, 0, 0, F_REQ },
 	{ "session",		F_B64, STORE_HASH_LEN, 0, F_REQ },
+	{ "replaces",		F_B64, STORE_HASH_LEN, 0, 0 },
 	{ NULL }
 };
 
@@ -1925,6 +1926,18 @@ store_session_create(struct db_txn *t, const struct store_policy *sp,
 		fatalx("%s: json_pack", __func__);
 	rc = session_put(t, sp, key, sess, 1);
 	json_decref(sess);
+	/* A new login in a browser ends the session it had (prompt=login). */
+	dec = NULL;
+	declen = 0;
+	if (rc == DB_OK && json_object_get(req, "replaces") != NULL &&
+	    strcmp(str(req, "replaces"), str(req, "session")) != 0 &&
+	    jose_b64url_decode(str(req, "replaces"), STORE_HASH_LEN, &dec,
+	    &declen) == 0) {
+		if (declen == HASH_LEN && (rc = db_del(t, DB_KIND_SESSION, dec,
+		    HASH_LEN)) == DB_NOTFOUND)
+			rc = DB_OK;
+		free(dec);
+	}
 	if (rc == DB_EXISTS) {
 		/* 256 random bits twice: the frontend's generator broke. */
 		log_warnx("%s: session cookie reused", __func__);

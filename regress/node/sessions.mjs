@@ -270,6 +270,27 @@ async function main() {
 	    /name="approval"/.test(r.text),
 	    'prompt=consent: the approval page', `${r.status} ${r.url}`);
 
+	// 9. prompt=login and a new login: the browser's old session ends.
+	const d = new Agent();
+	const l1 = await login(app, d, REDIRECT);
+	const d2 = new Agent();
+	d2.cookies = new Map(d.cookies);
+	const l2 = await login(app, d2, REDIRECT, { prompt: 'login' });
+	ok(l1.t !== null && l2.t !== null &&
+	    isPasswordPage(l2.b.steps.loginPage),
+	    'prompt=login: a new login through the password page');
+	if (l1.t !== null && l2.t !== null) {
+		ok(l2.t.claims.sid !== l1.t.claims.sid &&
+		    d2.cookies.get(COOKIE) !== d.cookies.get(COOKIE),
+		    'the new login: a new session, a new cookie');
+		const o = await promptNone(app, d);
+		ok(o.q !== null && o.q.get('error') === 'login_required',
+		    'the old cookie: login_required', String(o.r.location));
+		const o2 = await promptNone(app, d2);
+		ok(o2.q !== null && o2.q.get('code') !== null,
+		    'the new cookie: a code', String(o2.r.location));
+	}
+
 	saveJar(a);
 	writeFileSync(`${dir}/sid`, c1.sid);
 	finish();

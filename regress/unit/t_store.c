@@ -806,6 +806,8 @@ test_gc(void)
 #define HASH1	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define HASH2	"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA"
 #define HASH3	"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA"
+#define HASH4	"DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDA"
+#define HASH5	"EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEA"
 
 /* A new auth request id each time: a login stores it for good. */
 static const char *
@@ -973,6 +975,26 @@ test_browser(void)
 	want_ok(sess_login(T0 + 470, HASH3, "local", ""), "and again");
 	want_login_required(sess_login(T0 + 510, HASH3, "local", ""),
 	    "past absoluteLifetime (300 s): login_required");
+
+	/* A new login in the same browser replaces its session. */
+	json_decref(sess_create(T0 + 200, HASH5, "brenda"));
+	want_ok(sess_login(T0 + 210, HASH5, "local", ""), "a new session");
+	id = next_id();
+	want_ok(run(IMSG_STORE_AUTHREQ_PUT, T0 + 220, "{\"authreq\":{\"id\":"
+	    "\"%s\",\"clientId\":\"app\",\"redirectUri\":\"https://app/cb\","
+	    "\"scopes\":[\"openid\"],\"responseTypes\":[\"code\"],"
+	    "\"connectorId\":\"local\",\"expiry\":%llu,\"hmacKey\":\""
+	    HMACKEY "\"}}", id, (unsigned long long)T0 + 800), "authreq put");
+	r = run(IMSG_STORE_SESSION_CREATE, T0 + 220, "{\"id\":\"%s\","
+	    "\"identity\":{\"userId\":\"brenda\",\"connectorId\":"
+	    "\"local\"},\"session\":\"" HASH4 "\",\"replaces\":\"" HASH5
+	    "\"}", id);
+	ok(is_ok(r), "a login that replaces a session");
+	json_decref(r);
+	want_login_required(sess_login(T0 + 230, HASH5, "local", ""),
+	    "the replaced session is gone");
+	want_ok(sess_login(T0 + 230, HASH4, "local", ""),
+	    "the new one works");
 
 	/* oidcctl: show and revoke (its clock is T0 + 50). */
 	json_decref(sess_create(T0, HASH2, "bruno"));
