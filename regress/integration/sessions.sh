@@ -19,7 +19,7 @@
 # signs in from it without the password page; prompt=none, prompt=login,
 # max_age, id_token_hint; auth_time and sid in the ID tokens; oidcctl
 # show sessions lists the browser session, and revoke session and revoke
-# user end it.  Prints TAP.
+# user end it; sessions.enabled false turns them off.  Prints TAP.
 
 OAUTH_CONFIG_LIB=1
 . "$(dirname "$0")/../lib.sh"
@@ -143,5 +143,16 @@ wait_ready "http://127.0.0.1:$port/dex/healthz/ready" &&
     ok "HTTPS daemon ready" || not_ok "HTTPS daemon ready"
 NODE_EXTRA_CA_CERTS=$pki/ca.crt run_node secure secure "https://127.0.0.1:$tport/dex"
 log_on_failure "$scratch/log2"
+stop_daemon "$daemon_pid"
+
+# sessions.enabled: false turns them off.
+port=$(free_port)
+op_config "$conf" "$port"
+printf 'sessions:\n  enabled: false\n' >>"$conf"
+start_daemon "$conf" "$scratch/log3"
+wait_ready "http://127.0.0.1:$port/dex/healthz/ready" &&
+    ok "daemon without sessions ready" || not_ok "daemon without sessions"
+run_node off off "http://127.0.0.1:$port/dex"
+log_on_failure "$scratch/log3"
 stop_daemon "$daemon_pid"
 done_testing

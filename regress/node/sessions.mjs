@@ -28,6 +28,8 @@
 //	node sessions.mjs dead ISSUER DIR	prompt=none with DIR/jar:
 //						login_required
 //	node sessions.mjs secure ISSUER		over HTTPS: the cookie is Secure
+//	node sessions.mjs off ISSUER		sessions.enabled false: no
+//						cookie, prompt=none fails
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as client from 'openid-client';
@@ -331,6 +333,25 @@ async function secure() {
 	finish();
 }
 
+// sessions.enabled: false: no cookie, every login a new one.
+async function off() {
+	const app = await configure('test-app', 'test-secret');
+	const a = new Agent();
+	const l = await login(app, a, REDIRECT);
+	ok(l.t !== null, 'sessions off: a login works');
+	ok(!a.cookies.has(COOKIE), 'sessions off: no session cookie');
+	ok(l.t === null || (l.t.claims.sid === undefined &&
+	    l.t.claims.auth_time === undefined),
+	    'sessions off: no sid, no auth_time');
+	const s = await start(app, REDIRECT);
+	ok(isPasswordPage(await visit(a, s.url, REDIRECT)),
+	    'sessions off: the password page again');
+	const n = await promptNone(app, a);
+	ok(n.q !== null && n.q.get('error') === 'login_required',
+	    'sessions off: prompt=none gets login_required');
+	finish();
+}
+
 if (mode === 'main')
 	await main();
 else if (mode === 'login')
@@ -339,8 +360,10 @@ else if (mode === 'alive' || mode === 'dead')
 	await check(mode === 'alive');
 else if (mode === 'secure')
 	await secure();
+else if (mode === 'off')
+	await off();
 else {
-	console.error('usage: node sessions.mjs main|login|alive|dead|secure ' +
+	console.error('usage: node sessions.mjs main|login|alive|dead|secure|off ' +
 	    'ISSUER [DIR]');
 	process.exitCode = 2;
 }
