@@ -82,7 +82,7 @@
 #define DB_KIND_KEYS		6	/* the signer's env */
 #define DB_KIND_DEVREQ		7	/* user code -> device request */
 #define DB_KIND_DEVTOKEN	8	/* SHA-256(device code) -> state */
-#define DB_KIND_SESSION		12	/* SHA-256(browser cookie) -> session */
+#define DB_KIND_SESSION		12	/* SHA-256(cookie) -> browser session */
 #define DB_KIND_MAX		14
 #define DB_KINDBIT(k)		(1U << (k))
 #define DB_KINDS_STORAGE	(DB_KINDBIT(DB_KIND_AUTHREQ) |		\

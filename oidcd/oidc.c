@@ -153,6 +153,8 @@ static int	oidc_session_chooser(struct oidc_flow *,
 static void	oidc_auth_chooser(struct oidc_flow *);
 static void	oidc_session_cookie(struct oidc_flow *, char **);
 static char	*oidc_session_hash(struct http_request *);
+static void	oidc_session_created(struct oidc_flow *, uint32_t, json_t *,
+		    const char *, size_t);
 
 static int
 oidc_ask_cmp(struct oidc_ask *a, struct oidc_ask *b)
@@ -939,7 +941,7 @@ oidc_store_login(struct oidc_flow *fl, json_t *identity)
 		if (old != NULL)
 			json_object_set_new(ask, "replaces", json_string(old));
 		rv = oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_SESSION_CREATE,
-		    ask, oidc_login_done);
+		    ask, oidc_session_created);
 		free(hash);
 		free(old);
 	} else
@@ -2326,6 +2328,18 @@ oidc_session_cookie(struct oidc_flow *fl, char **hash)
 	fl->fl_cookie = session_set_cookie(oe->oe_sess_cookie, cookie,
 	    oe->oe_prefix, secure, oe->oe_sess_maxage);
 	freezero(cookie, strlen(cookie));
+}
+
+/* The cookie goes out only for a session that storage has. */
+static void
+oidc_session_created(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
+		free(fl->fl_cookie);
+		fl->fl_cookie = NULL;
+	}
+	oidc_login_done(fl, type, reply, d, l);
 }
 
 /* The request's session cookie as its hash, or NULL. */

@@ -363,7 +363,7 @@ else if (mode === 'secure')
 else if (mode === 'off')
 	await off();
 else {
-	console.error('usage: node sessions.mjs main|login|alive|dead|secure|off ' +
-	    'ISSUER [DIR]');
+	console.error('usage: node sessions.mjs ' +
+	    'main|login|alive|dead|secure|off ISSUER [DIR]');
 	process.exitCode = 2;
 }
