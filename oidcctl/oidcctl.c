@@ -453,7 +453,7 @@ show_reply(struct parse_result *res, struct imsg *imsg, int *failed)
 			break;
 		show_json_row(imsg, (const char *[]){ "family", "clientId",
 		    "connectorId", "userId", "email", "created", "lastUsed",
-		    "expires", NULL }, !header++);
+		    "expires", "kind", NULL }, !header++);
 		return (0);
 	case IMSG_CTL_END:
 		if (res->action != SHOW_STATUS && res->action != SHOW_KEYS &&

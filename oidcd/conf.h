@@ -69,6 +69,10 @@
 #define CONF_DEF_IDTOKENS	(24 * CONF_MSEC_HOUR)
 #define CONF_DEF_AUTHREQUESTS	(24 * CONF_MSEC_HOUR)
 #define CONF_DEF_DEVICEREQUESTS	(5 * CONF_MSEC_MIN)
+#define CONF_DEF_SESS_COOKIE	"dex_session"	/* sessions: Dex master's */
+#define CONF_DEF_SESS_ABSOLUTE	(24 * CONF_MSEC_HOUR)
+#define CONF_DEF_SESS_IDLE	CONF_MSEC_HOUR
+#define CONF_SESS_COOKIE_MAX	64	/* bytes of sessions.cookieName */
 #define CONF_DEF_JWKSMAXAGE	(10 * CONF_MSEC_MIN)
 
 /* Message severities. */
@@ -236,6 +240,12 @@ struct oidcd_conf {
 	int64_t			 cf_rt_reuse_interval;	/* 0: off */
 	int64_t			 cf_rt_valid_if_not_used_for; /* 0: never */
 	int64_t			 cf_rt_absolute_lifetime;	/* 0: never */
+
+	/* sessions (browser sessions; Dex master's keys) */
+	int			 cf_sess_enabled;	/* ours; default on */
+	char			*cf_sess_cookie_name;	/* NULL: default */
+	int64_t			 cf_sess_absolute;
+	int64_t			 cf_sess_idle;
 
 	/* logger */
 	int			 cf_log_level;		/* CONF_LOG_* */

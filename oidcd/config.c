@@ -79,6 +79,25 @@ config_secret_hash(const char *secret)
 	return (hex);
 }
 
+/* sessions: for the frontend and storage; at least a second each. */
+static json_t *
+config_sessions(const struct oidcd_conf *cf)
+{
+	json_t	*o;
+
+	o = json_pack("{s:b, s:s, s:I, s:I}",
+	    "enabled", cf->cf_sess_enabled,
+	    "cookieName", cf->cf_sess_cookie_name ? cf->cf_sess_cookie_name :
+	    CONF_DEF_SESS_COOKIE,
+	    "absoluteLifetime", cf->cf_sess_absolute < 1000 ? 1 :
+	    config_secs(cf->cf_sess_absolute),
+	    "validIfNotUsedFor", cf->cf_sess_idle < 1000 ? 1 :
+	    config_secs(cf->cf_sess_idle));
+	if (o == NULL)
+		fatalx("%s: json_pack", __func__);
+	return (o);
+}
+
 static json_t *
 config_frontend(const struct oidcd_conf *cf)
 {
@@ -166,6 +185,7 @@ config_frontend(const struct oidcd_conf *cf)
 	    "issuer", cf->cf_fe_issuer, "theme", cf->cf_fe_theme,
 	    "extra", cf->cf_fe_extra)) == -1)
 		fatalx("%s: json_pack", __func__);
+	json_object_set_new(o, "sessions", config_sessions(cf));
 	return (o);
 }
 
@@ -225,6 +245,7 @@ config_storage(const struct oidcd_conf *cf)
 	json_object_set_new(o, "deviceRequests",
 	    json_integer(cf->cf_exp_device_requests < 1000 ? 1 :
 	    config_secs(cf->cf_exp_device_requests)));
+	json_object_set_new(o, "sessions", config_sessions(cf));
 	return (o);
 }
 

@@ -66,6 +66,7 @@ static const struct db_kindinfo db_kinds[] = {
 	{ DB_KIND_REVOKED,	"revoked",	0 },
 	{ DB_KIND_DEVREQ,	"devreq",	0 },
 	{ DB_KIND_DEVTOKEN,	"devtoken",	0 },
+	{ DB_KIND_SESSION,	"session",	0 },
 };
 
 struct db {

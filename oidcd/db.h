@@ -83,13 +83,14 @@
 #define DB_KIND_DEVREQ		7	/* user code -> device request */
 #define DB_KIND_DEVTOKEN	8	/* SHA-256(device code) -> state */
 #define DB_KIND_REVOKED		9	/* revoked access tokens, by jti */
+#define DB_KIND_SESSION		10	/* SHA-256(cookie) -> browser session */
 #define DB_KIND_MAX		14
 #define DB_KINDBIT(k)		(1U << (k))
 #define DB_KINDS_STORAGE	(DB_KINDBIT(DB_KIND_AUTHREQ) |		\
 	    DB_KINDBIT(DB_KIND_CODE) | DB_KINDBIT(DB_KIND_REFRESH) |	\
 	    DB_KINDBIT(DB_KIND_FAMILY) | DB_KINDBIT(DB_KIND_SUBJECT) |	\
 	    DB_KINDBIT(DB_KIND_DEVREQ) | DB_KINDBIT(DB_KIND_DEVTOKEN) |	\
-	    DB_KINDBIT(DB_KIND_REVOKED))
+	    DB_KINDBIT(DB_KIND_REVOKED) | DB_KINDBIT(DB_KIND_SESSION))
 #define DB_KINDS_SIGNER		DB_KINDBIT(DB_KIND_KEYS)
 
 /*

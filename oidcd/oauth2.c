@@ -2537,6 +2537,15 @@ claims_build(const struct oauth2_conf *conf, const json_t *grant,
 	if (*(s = jstr(grant, "nonce")) != '\0' &&
 	    set_str(o, "nonce", s) == -1)
 		goto fail;
+	/* A browser session's login: when the user really logged in. */
+	if (*(s = jstr(grant, "sid")) != '\0') {
+		e = json_object_get(grant, "authTime");
+		if ((json_is_integer(e) && json_integer_value(e) > 0 &&
+		    json_object_set_new(o, "auth_time",
+		    json_integer(json_integer_value(e))) == -1) ||
+		    set_str(o, "sid", s) == -1)
+			goto fail;
+	}
 	if (access_token != NULL && *access_token != '\0') {
 		if ((h = jose_half_hash(alg, access_token,
 		    strlen(access_token))) == NULL)

@@ -46,6 +46,7 @@
 #include "http.h"
 #include "jose.h"
 #include "oauth2.h"
+#include "session.h"
 #include "store.h"
 #include "template.h"
 
@@ -99,6 +100,8 @@ struct oidc_flow {
 	int			 fl_exchange;	/* token exchange: one token */
 	int			 fl_exchange_id; /* ... and it is an ID token */
 	json_t			*fl_data;	/* a feature file's own */
+	int			 fl_prompt;	/* SESSION_PROMPT_* */
+	char			*fl_raw;	/* /auth: the query, again */
 	char			*fl_cookie;	/* Set-Cookie of a page */
 	int			 fl_access_only; /* client_credentials only */
 	json_t			*fl_claims;	/* a verified token of ours */
@@ -121,6 +124,9 @@ struct oidc_env {
 	struct event		*oe_timer;
 	char			*oe_not_ready;	/* from IMSG_CONN_STATUS */
 	int			 oe_have_status;
+	int			 oe_sess_on;	/* browser sessions */
+	char			*oe_sess_cookie; /* their cookie's name */
+	int64_t			 oe_sess_maxage; /* absoluteLifetime, s */
 };
 
 static struct oidc_env	*oe;
@@ -141,6 +147,16 @@ static int	oidc_scope_has(const json_t *, const char *);
 static void	oidc_rotated(struct oidc_flow *, uint32_t, json_t *,
 		    const char *, size_t);
 static void	oidc_sign_id(struct oidc_flow *);
+static void	oidc_auth_start(struct oidc_flow *);
+static int	oidc_session_try(struct oidc_flow *, struct http_request *,
+		    struct http_params *);
+static int	oidc_session_chooser(struct oidc_flow *,
+		    struct http_request *, struct http_params *);
+static void	oidc_auth_chooser(struct oidc_flow *);
+static void	oidc_session_cookie(struct oidc_flow *, char **);
+static char	*oidc_session_hash(struct http_request *);
+static void	oidc_session_created(struct oidc_flow *, uint32_t, json_t *,
+		    const char *, size_t);
 static int	oidc_client_refreshes(const struct oauth2_client *);
 static int	oidc_ask_revoked(struct oidc_flow *, json_t *, oidc_cb);
 
@@ -188,6 +204,7 @@ oidc_flow_free(struct oidc_flow *fl)
 	json_decref(fl->fl_claims);
 	json_decref(fl->fl_data);
 	free(fl->fl_cookie);
+	free(fl->fl_raw);
 	free(fl);
 }
 
@@ -260,11 +277,17 @@ oidc_json_error(struct oidc_flow *fl, int status, const char *error,
 void
 oidc_redirect(struct oidc_flow *fl, int status, const char *location)
 {
-	struct http_kv	 h[1];
+	struct http_kv	 h[2];
+	size_t		 nh = 1;
 
 	h[0].key = "Location";
 	h[0].value = location;
-	oidc_respond(fl, status, "text/html; charset=utf-8", h, 1, NULL, 0,
+	/* A login's session cookie goes out with the redirect after it. */
+	if (fl->fl_cookie != NULL) {
+		h[nh].key = "Set-Cookie";
+		h[nh++].value = fl->fl_cookie;
+	}
+	oidc_respond(fl, status, "text/html; charset=utf-8", h, nh, NULL, 0,
 	    HTTP_RESP_NOSTORE);
 }
 
@@ -642,9 +665,8 @@ oidc_auth(struct http_conn *c, struct http_request *req)
 	struct oidc_flow		*fl;
 	const struct oauth2_connector	*cn = NULL;
 	const char			*raw, *cid;
-	json_t				*conns, *data;
 	char				*url;
-	size_t				 i, rawlen;
+	size_t				 rawlen;
 
 	raw = req->method == HTTP_METHOD_POST ? req->body : req->query;
 	rawlen = req->method == HTTP_METHOD_POST ? req->bodylen :
@@ -693,6 +715,26 @@ oidc_auth(struct http_conn *c, struct http_request *req)
 		free(url);
 		goto done;
 	}
+	if ((fl->fl_raw = strndup(raw ? raw : "", rawlen)) == NULL)
+		fatal("%s: strndup", __func__);
+	fl->fl_authreq = json_incref(r.authreq);
+	if (!oidc_session_chooser(fl, req, &pp))
+		oidc_auth_chooser(fl);
+ done:
+	oauth2_authreq_result_free(&r);
+	http_params_free(&pp);
+}
+
+/* The connector chooser, each link with the request's query. */
+static void
+oidc_auth_chooser(struct oidc_flow *fl)
+{
+	const struct oauth2_connector	*cn;
+	const char			*raw = fl->fl_raw;
+	json_t				*conns, *data;
+	char				*url;
+	size_t				 i, rawlen = strlen(fl->fl_raw);
+
 	if ((conns = json_array()) == NULL)
 		fatal("%s: json_array", __func__);
 	for (i = 0; i < oe->oe_conf->nconnectors; i++) {
@@ -720,9 +762,6 @@ oidc_auth(struct http_conn *c, struct http_request *req)
 	}
 	data = json_pack("{s:o}", "Connectors", conns);
 	oidc_page(fl, 200, "login.html", data);
- done:
-	oauth2_authreq_result_free(&r);
-	http_params_free(&pp);
 }
 
 static int
@@ -775,7 +814,6 @@ oidc_auth_connector(struct http_conn *c, struct http_request *req,
 	}
 	memset(&r, 0, sizeof(r));
 	oauth2_authreq_parse(oe->oe_conf, &pp, connector, &r);
-	http_params_free(&pp);
 	if (r.outcome == OAUTH2_AUTHREQ_DISPLAY) {
 		oidc_error_page(fl, r.status, r.description);
 		goto done;
@@ -794,25 +832,35 @@ oidc_auth_connector(struct http_conn *c, struct http_request *req,
 	freezero(key, strlen(key));
 	fl->fl_authreq_id = id;
 	fl->fl_connector = xstrdup(connector);
-	if (!oidc_is_password_connector(connector)) {
+	fl->fl_authreq = json_incref(r.authreq);
+	if (!oidc_session_try(fl, req, &pp))
+		oidc_auth_start(fl);
+ done:
+	http_params_free(&pp);
+	oauth2_authreq_result_free(&r);
+}
+
+/* A new login: to the password page, or upstream. */
+static void
+oidc_auth_start(struct oidc_flow *fl)
+{
+	if (!oidc_is_password_connector(fl->fl_connector)) {
 		/* The connector makes the upstream URL and its state. */
-		fl->fl_authreq = json_incref(r.authreq);
 		if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_LOGIN,
-		    json_pack("{s:s, s:s, s:b}", "connectorId", connector,
-		    "state", id, "offlineAccess", oidc_scope_has(
-		    json_object_get(r.authreq, "scopes"), "offline_access")),
+		    json_pack("{s:s, s:s, s:b}", "connectorId",
+		    fl->fl_connector, "state", fl->fl_authreq_id,
+		    "offlineAccess", oidc_scope_has(json_object_get(
+		    fl->fl_authreq, "scopes"), "offline_access")),
 		    oidc_upstream_url) == -1)
 			oidc_error_page(fl, 503, "The service is busy; try "
 			    "again later.");
-		goto done;
+		return;
 	}
 	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_PUT,
-	    json_pack("{s:O}", "authreq", r.authreq),
+	    json_pack("{s:O}", "authreq", fl->fl_authreq),
 	    oidc_auth_put_done) == -1)
 		oidc_error_page(fl, 503, "The service is busy; try again "
 		    "later.");
- done:
-	oauth2_authreq_result_free(&r);
 }
 
 /*
@@ -880,9 +928,32 @@ oidc_upstream_url(struct oidc_flow *fl, uint32_t type, json_t *reply,
 static void
 oidc_store_login(struct oidc_flow *fl, json_t *identity)
 {
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_LOGIN,
-	    json_pack("{s:s, s:O}", "id", fl->fl_authreq_id, "identity",
-	    identity), oidc_login_done) == -1)
+	struct http_conn	*c;
+	json_t			*ask;
+	char			*hash = NULL, *old = NULL;
+	int			 rv;
+
+	if (oe->oe_sess_on && (c = oidc_conn(fl)) != NULL) {
+		old = oidc_session_hash(http_conn_request(c));
+		oidc_session_cookie(fl, &hash);
+	}
+	if (hash != NULL) {
+		/* The login starts a browser session, instead of its old. */
+		if ((ask = json_pack("{s:s, s:O, s:s}", "id",
+		    fl->fl_authreq_id, "identity", identity, "session",
+		    hash)) == NULL)
+			fatalx("%s: json_pack", __func__);
+		if (old != NULL)
+			json_object_set_new(ask, "replaces", json_string(old));
+		rv = oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_SESSION_CREATE,
+		    ask, oidc_session_created);
+		free(hash);
+		free(old);
+	} else
+		rv = oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_LOGIN,
+		    json_pack("{s:s, s:O}", "id", fl->fl_authreq_id,
+		    "identity", identity), oidc_login_done);
+	if (rv == -1)
 		oidc_error_page(fl, 503, "The service is busy; try again "
 		    "later.");
 }
@@ -1020,6 +1091,12 @@ oidc_finalize(struct oidc_flow *fl)
 	if (oe->oe_conf->skip_approval &&
 	    !json_is_true(json_object_get(fl->fl_authreq, "forceApproval"))) {
 		oidc_issue_code(fl);
+		return;
+	}
+	/* prompt=none never shows a page (OpenID Connect Core 3.1.2.6). */
+	if (fl->fl_prompt & SESSION_PROMPT_NONE) {
+		oidc_client_error(fl, "consent_required", "The user must "
+		    "approve this client first.");
 		return;
 	}
 	if ((mac = oidc_mac(fl->fl_authreq, "approval")) == NULL) {
@@ -1924,7 +2001,7 @@ oidc_token(struct http_conn *c, struct http_request *req)
  * the payload when the signature, issuer and expiry hold, else NULL.
  */
 static json_t *
-oidc_verify_jwt(const char *tok, size_t len)
+oidc_verify_jwt_exp(const char *tok, size_t len, int expired_ok)
 {
 	struct jose_jws		 jws;
 	const struct jose_jwk	*k;
@@ -1945,8 +2022,8 @@ oidc_verify_jwt(const char *tok, size_t len)
 	iss = jstr(claims, "iss");
 	exp = json_object_get(claims, "exp");
 	if (iss == NULL || strcmp(iss, oe->oe_conf->issuer) != 0 ||
-	    !json_is_integer(exp) ||
-	    json_integer_value(exp) <= (json_int_t)time(NULL)) {
+	    !json_is_integer(exp) || (!expired_ok &&
+	    json_integer_value(exp) <= (json_int_t)time(NULL))) {
 		json_decref(claims);
 		claims = NULL;
 	}
@@ -2026,6 +2103,12 @@ oidc_userinfo_checked(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		fatalx("%s: oauth2_error_json", __func__);
 	oidc_json(fl, 401, body, h, 1);
 	free(body);
+}
+
+static json_t *
+oidc_verify_jwt(const char *tok, size_t len)
+{
+	return (oidc_verify_jwt_exp(tok, len, 0));
 }
 
 /* /userinfo: the raw payload of a valid token of ours (Dex). */
@@ -2473,6 +2556,223 @@ oidc_handle(struct http_conn *c, struct http_request *req, const char *path)
 }
 
 /*
+ * Browser sessions (session.h, store.c): a login sets a cookie; a later
+ * /auth with it signs the same user in without the password page or
+ * the upstream, as prompt, max_age and id_token_hint allow.
+ */
+
+/* A new session cookie for this flow's answer; *hash for storage. */
+static void
+oidc_session_cookie(struct oidc_flow *fl, char **hash)
+{
+	struct http_conn	*c;
+	char			*cookie;
+	int			 secure;
+
+	*hash = NULL;
+	if ((c = oidc_conn(fl)) == NULL)
+		return;
+	/* Behind a TLS proxy the issuer says https where the conn is not. */
+	secure = http_conn_is_tls(c) ||
+	    strncmp(oe->oe_conf->issuer, "https:", 6) == 0;
+	*hash = session_cookie_make(&cookie);
+	free(fl->fl_cookie);
+	fl->fl_cookie = session_set_cookie(oe->oe_sess_cookie, cookie,
+	    oe->oe_prefix, secure, oe->oe_sess_maxage);
+	freezero(cookie, strlen(cookie));
+}
+
+/* The cookie goes out only for a session that storage has. */
+static void
+oidc_session_created(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
+		free(fl->fl_cookie);
+		fl->fl_cookie = NULL;
+	}
+	oidc_login_done(fl, type, reply, d, l);
+}
+
+/* The request's session cookie as its hash, or NULL. */
+static char *
+oidc_session_hash(struct http_request *req)
+{
+	char	 cookie[SESSION_COOKIE_LEN + 1], *hash;
+
+	if (!oe->oe_sess_on || session_cookie_find(http_header(req,
+	    "Cookie"), oe->oe_sess_cookie, cookie, sizeof(cookie)) == -1)
+		return (NULL);
+	hash = session_cookie_hash(cookie);
+	explicit_bzero(cookie, sizeof(cookie));
+	return (hash);
+}
+
+/* prompt into fl->fl_prompt; -1 when the flow got invalid_request. */
+static int
+oidc_session_prompt(struct oidc_flow *fl, struct http_params *pp)
+{
+	const char	*v = http_param(pp, "prompt");
+
+	if (session_prompt_parse(v ? v : "", &fl->fl_prompt) == -1) {
+		oidc_client_error(fl, "invalid_request", "Invalid prompt "
+		    "value: none cannot be combined with other values.");
+		return (-1);
+	}
+	if (fl->fl_prompt & SESSION_PROMPT_CONSENT)
+		json_object_set_new(fl->fl_authreq, "forceApproval",
+		    json_true());
+	return (0);
+}
+
+static void
+oidc_session_login_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	const char	*err;
+
+	err = jstr(reply, "error");
+	if (err != NULL && strcmp(err, STORE_ERR_LOGIN) == 0) {
+		if (fl->fl_prompt & SESSION_PROMPT_NONE) {
+			oidc_client_error(fl, "login_required", jstr(reply,
+			    "error_description"));
+			return;
+		}
+		oidc_auth_start(fl);
+		return;
+	}
+	if (!oidc_reply_ok(fl, reply, 0))
+		return;
+	json_decref(fl->fl_authreq);
+	fl->fl_authreq = json_incref(json_object_get(reply, "authreq"));
+	log_info("login from a browser session: connector %s, user %s, "
+	    "client %s", fl->fl_connector, jstr(json_object_get(
+	    fl->fl_authreq, "identity"), "userId"),
+	    jstr(fl->fl_authreq, "clientId"));
+	oidc_finalize(fl);
+}
+
+/*
+ * /auth/{connector}: 1 when a session may sign the user in (storage is
+ * asked) or the flow has its answer; 0 for a new login.
+ */
+static int
+oidc_session_try(struct oidc_flow *fl, struct http_request *req,
+    struct http_params *pp)
+{
+	const char	*v, *sub;
+	json_t		*ask, *claims = NULL;
+	int64_t		 maxage = -1;
+	char		*hash = NULL;
+
+	if (oidc_session_prompt(fl, pp) == -1)
+		return (1);
+	if ((v = http_param(pp, "max_age")) != NULL && *v != '\0' &&
+	    session_max_age_parse(v, &maxage) == -1) {
+		oidc_client_error(fl, "invalid_request", "Invalid max_age "
+		    "value.");
+		return (1);
+	}
+	if ((fl->fl_prompt & (SESSION_PROMPT_LOGIN | SESSION_PROMPT_SELECT)) ||
+	    (hash = oidc_session_hash(req)) == NULL)
+		goto fresh;
+	if ((ask = json_pack("{s:O, s:s}", "authreq", fl->fl_authreq,
+	    "session", hash)) == NULL)
+		fatalx("%s: json_pack", __func__);
+	free(hash);
+	if (maxage >= 0)
+		json_object_set_new(ask, "maxAge", json_integer(maxage));
+	/* One of our tokens, expired or not (Core 3.1.2.1), else none. */
+	if ((v = http_param(pp, "id_token_hint")) != NULL && *v != '\0') {
+		if (strlen(v) > SESSION_HINT_MAX ||
+		    (claims = oidc_verify_jwt_exp(v, strlen(v), 1)) == NULL ||
+		    (sub = jstr(claims, "sub")) == NULL ||
+		    strlen(sub) > STORE_SUB_MAX) {
+			json_decref(claims);
+			json_decref(ask);
+			log_info("auth request with an id_token_hint that is "
+			    "not ours (client %s)", jstr(fl->fl_authreq,
+			    "clientId"));
+			goto fresh;
+		}
+		json_object_set_new(ask, "sub", json_string(sub));
+		json_decref(claims);
+	}
+	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_SESSION_LOGIN, ask,
+	    oidc_session_login_done) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+	return (1);
+ fresh:
+	if (fl->fl_prompt & SESSION_PROMPT_NONE) {
+		oidc_client_error(fl, "login_required", "The user is not "
+		    "logged in.");
+		return (1);
+	}
+	return (0);
+}
+
+static void
+oidc_session_got(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *d, size_t l)
+{
+	const char	*err, *conn;
+	char		*url;
+
+	err = jstr(reply, "error");
+	if (err != NULL && strcmp(err, STORE_ERR_LOGIN) == 0) {
+		if (fl->fl_prompt & SESSION_PROMPT_NONE)
+			oidc_client_error(fl, "login_required", "The user is "
+			    "not logged in.");
+		else
+			oidc_auth_chooser(fl);
+		return;
+	}
+	if (!oidc_reply_ok(fl, reply, 0))
+		return;
+	conn = jstr(reply, "connectorId");
+	if (conn == NULL || oauth2_connector_find(oe->oe_conf, conn) == NULL) {
+		oidc_auth_chooser(fl);
+		return;
+	}
+	if (asprintf(&url, "%sauth/%s?%s", oe->oe_prefix, conn,
+	    fl->fl_raw) == -1)
+		fatal("%s: asprintf", __func__);
+	oidc_redirect(fl, 302, url);
+	free(url);
+}
+
+/*
+ * /auth with a choice of connectors: the session's connector skips the
+ * chooser.  1 when the flow went on or has its answer; 0: the chooser.
+ */
+static int
+oidc_session_chooser(struct oidc_flow *fl, struct http_request *req,
+    struct http_params *pp)
+{
+	char	*hash = NULL;
+
+	if (oidc_session_prompt(fl, pp) == -1)
+		return (1);
+	if (!(fl->fl_prompt & (SESSION_PROMPT_LOGIN | SESSION_PROMPT_SELECT)) &&
+	    (hash = oidc_session_hash(req)) != NULL) {
+		if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_SESSION_GET,
+		    json_pack("{s:s}", "session", hash),
+		    oidc_session_got) == -1)
+			oidc_error_page(fl, 503, "The service is busy; try "
+			    "again later.");
+		free(hash);
+		return (1);
+	}
+	if (fl->fl_prompt & SESSION_PROMPT_NONE) {
+		oidc_client_error(fl, "login_required", "The user is not "
+		    "logged in.");
+		return (1);
+	}
+	return (0);
+}
+
+/*
  * The flow API of the feature files (device.c): a flow's own data, a
  * cookie for its page, and the config.
  */
@@ -2526,6 +2826,24 @@ oidc_template(const char *name, const char *text, size_t len)
 		return (-1);
 	}
 	return (0);
+}
+
+/* sessions: on unless turned off; an old parent sends none: off. */
+static void
+oidc_sessions_configure(const json_t *s)
+{
+	const char	*name;
+
+	free(oe->oe_sess_cookie);
+	oe->oe_sess_cookie = NULL;
+	oe->oe_sess_on = json_is_true(json_object_get(s, "enabled"));
+	if ((name = jstr(s, "cookieName")) == NULL)
+		name = "dex_session";
+	oe->oe_sess_cookie = xstrdup(name);
+	oe->oe_sess_maxage = json_integer_value(json_object_get(s,
+	    "absoluteLifetime"));
+	if (oe->oe_sess_maxage <= 0)
+		oe->oe_sess_maxage = STORE_SESSION_ABSOLUTE;
 }
 
 /* A new config: the OAuth 2.0 settings, the template functions. */
@@ -2587,6 +2905,7 @@ oidc_configure(const json_t *cfg)
 	free(oe->oe_csp);
 	if (asprintf(&oe->oe_csp, OIDC_CSP, origins) == -1)
 		fatal("%s: asprintf", __func__);
+	oidc_sessions_configure(json_object_get(cfg, "sessions"));
 }
 
 void

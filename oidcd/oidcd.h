@@ -130,6 +130,10 @@ enum imsg_type {
 	IMSG_STORE_ACCESS_REVOKE,
 	IMSG_STORE_ACCESS_CHECK,
 	IMSG_STORE_REFRESH_REVOKE,
+	/* storage: browser sessions (answered by IMSG_STORE_RESULT) */
+	IMSG_STORE_SESSION_CREATE,
+	IMSG_STORE_SESSION_LOGIN,
+	IMSG_STORE_SESSION_GET,
 	IMSG_MAX
 };
 
@@ -155,9 +159,11 @@ enum imsg_type {
  *       state: upstream nonce and PKCE verifier), "forceApproval" (bool),
  *       "expiry" (unix s),
  *       "hmacKey" (base64url, 32 bytes, made by the frontend),
- *       and once logged in "loggedIn" (bool), "identity", "authTime"}
+ *       and once logged in "loggedIn" (bool), "identity", "authTime",
+ *       "sid" (from a browser session)}
  *   grant (what a code or a refresh token stands for): {"clientId",
- *       "scopes", "nonce", "identity", "connectorId", "authTime"}
+ *       "scopes", "nonce", "identity", "connectorId", "authTime",
+ *       "sid" (or absent)}
  *
  *   IMSG_STORE_AUTHREQ_PUT    {"authreq"} -> {}
  *   IMSG_STORE_AUTHREQ_GET    {"id"} -> {"authreq"}; an expired one is
@@ -237,6 +243,25 @@ enum imsg_type {
  *                             and invalid_grant for an unknown, used or
  *                             other client's code.  A used code coming
  *                             back revokes the refresh token it gave.
+ *   IMSG_STORE_SESSION_CREATE {"id", "identity", "session" (base64url
+ *                             SHA-256 of a new browser cookie),
+ *                             "replaces" (the browser's old one, ended;
+ *                             or absent)} ->
+ *                             {"authreq", "sid"}: AUTHREQ_LOGIN, and a
+ *                             browser session (DB_KIND_SESSION) with the
+ *                             identity, its authTime and a new random sid,
+ *                             which the authreq, its code and grant carry.
+ *   IMSG_STORE_SESSION_LOGIN  {"authreq" (as for PUT), "session",
+ *                             "maxAge" (or absent), "sub" (of a verified
+ *                             id_token_hint, or absent)} -> {"authreq"}
+ *                             stored logged in with the session's
+ *                             identity, authTime and sid; the session's
+ *                             lastUsed and clients updated.  Or
+ *                             login_required, nothing written: no live
+ *                             session, another connector, authTime older
+ *                             than maxAge, another user than sub.
+ *   IMSG_STORE_SESSION_GET    {"session"} -> {"connectorId"}, or
+ *                             login_required.
  *
  * Connector protocol (frontend -> connector), same framing, reply
  * IMSG_CONN_RESULT {"ok": true, "identity"} or {"ok": false, "error",

@@ -3412,6 +3412,22 @@ static const struct keydef expiry_keys[] = {
 	{ .k_name = NULL }
 };
 
+/* Dex master's browser sessions; "enabled" is ours (Dex: an env var). */
+static const struct keydef sessions_keys[] = {
+	{ .k_name = "enabled", .k_type = K_BOOL,
+	    .k_off = OFF(cf_sess_enabled) },
+	{ .k_name = "cookieName", .k_type = K_STR,
+	    .k_off = OFF(cf_sess_cookie_name) },
+	{ .k_name = "absoluteLifetime", .k_type = K_DUR,
+	    .k_off = OFF(cf_sess_absolute), .k_min = 1 },
+	{ .k_name = "validIfNotUsedFor", .k_type = K_DUR,
+	    .k_off = OFF(cf_sess_idle), .k_min = 1 },
+	{ .k_name = "rememberMeCheckedByDefault", .k_type = K_UNSUP },
+	{ .k_name = "cookieEncryptionKey", .k_type = K_UNSUP },
+	{ .k_name = "ssoSharedWithDefault", .k_type = K_UNSUP },
+	{ .k_name = NULL }
+};
+
 static const struct keydef logger_keys[] = {
 	{ .k_name = "level", .k_type = K_FUNC, .k_flags = K_NOCOERCE,
 	    .k_fn = dec_log_level },
@@ -3497,7 +3513,7 @@ static const struct keydef top_keys[] = {
 	    .k_fn = dec_passwords },
 	{ .k_name = "oidcd", .k_type = K_MAP, .k_flags = K_NOCOERCE,
 	    .k_sub = oidcd_keys },
-	{ .k_name = "sessions", .k_type = K_UNSUP },
+	{ .k_name = "sessions", .k_type = K_MAP, .k_sub = sessions_keys },
 	{ .k_name = "mfa", .k_type = K_UNSUP },
 	{ .k_name = NULL }
 };
@@ -3520,6 +3536,9 @@ conf_new(void)
 	cf->cf_exp_id_tokens = CONF_DEF_IDTOKENS;
 	cf->cf_exp_auth_requests = CONF_DEF_AUTHREQUESTS;
 	cf->cf_exp_device_requests = CONF_DEF_DEVICEREQUESTS;
+	cf->cf_sess_enabled = 1;
+	cf->cf_sess_absolute = CONF_DEF_SESS_ABSOLUTE;
+	cf->cf_sess_idle = CONF_DEF_SESS_IDLE;
 	cf->cf_log_level = CONF_LOG_INFO;
 	cf->cf_log_format = CONF_LOGFMT_TEXT;
 	cf->cf_web_tls_min = 12;
@@ -3582,6 +3601,7 @@ conf_free(struct oidcd_conf *cf)
 	strv_free(&cf->cf_pkce_methods);
 	free(cf->cf_fe_dir);
 	free(cf->cf_fe_logo_url);
+	free(cf->cf_sess_cookie_name);
 	free(cf->cf_fe_issuer);
 	free(cf->cf_fe_theme);
 	json_decref(cf->cf_fe_extra);
@@ -3685,6 +3705,16 @@ conf_validate(struct pstate *ps, struct oidcd_conf *cf, struct ynode *root)
 	if (cf->cf_issuer == NULL || cf->cf_issuer[0] == '\0')
 		msg_add(ps, CONF_ERR, 0, 0, "no issuer specified in config "
 		    "file");
+	/* It goes into a Set-Cookie header as it is: a plain token. */
+	if (cf->cf_sess_cookie_name != NULL &&
+	    (cf->cf_sess_cookie_name[0] == '\0' ||
+	    strlen(cf->cf_sess_cookie_name) > CONF_SESS_COOKIE_MAX ||
+	    strspn(cf->cf_sess_cookie_name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_-.") !=
+	    strlen(cf->cf_sess_cookie_name)))
+		msg_add(ps, CONF_ERR, 0, 0, "sessions.cookieName: letters, "
+		    "digits, '_', '-' and '.' only, 1 to %d of them",
+		    CONF_SESS_COOKIE_MAX);
 	if (!cf->cf_enable_password_db && cf->cf_npasswords != 0)
 		msg_add(ps, CONF_ERR, 0, 0, "cannot specify static passwords "
 		    "without enabling password db");

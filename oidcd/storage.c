@@ -265,6 +265,9 @@ storage_request(struct privsep_proc *p, struct imsg *imsg)
 	case IMSG_STORE_DEVICE_COMPLETE:
 	case IMSG_STORE_DEVICE_DENY:
 	case IMSG_STORE_DEVICE_POLL:
+	case IMSG_STORE_SESSION_CREATE:
+	case IMSG_STORE_SESSION_LOGIN:
+	case IMSG_STORE_SESSION_GET:
 		break;
 	default:
 		return (-1);

@@ -59,6 +59,7 @@
 #define REC_DEVREQ	6
 #define REC_DEVTOKEN	7
 #define REC_DEVTOMB	8	/* a device code that gave its tokens */
+#define REC_SESSION	9	/* a browser session */
 
 #define HASH_LEN	32
 
@@ -134,6 +135,7 @@ static const struct field grant_fields[] = {
 	{ "identity",		F_IDENTITY, 0, 0, F_REQ },
 	{ "connectorId",	F_STR, STORE_NAME_MAX, 0, F_REQ | F_NONEMPTY },
 	{ "authTime",		F_TIME, 0, 0, 0 },
+	{ "sid",		F_B64, STORE_SID_LEN, 0, 0 },
 	{ NULL }
 };
 
@@ -156,6 +158,7 @@ static const struct field authreq_fields[] = {
 	{ "loggedIn",		F_BOOL, 0, 0, 0 },
 	{ "identity",		F_IDENTITY, 0, 0, 0 },
 	{ "authTime",		F_TIME, 0, 0, 0 },
+	{ "sid",		F_B64, STORE_SID_LEN, 0, 0 },
 	{ NULL }
 };
 
@@ -247,6 +250,27 @@ static const struct field access_check_fields[] = {
 static const struct field refresh_revoke_fields[] = {
 	{ "refreshToken",	F_B64, STORE_TOKEN_LEN, 0, F_REQ },
 	{ "clientId",		F_STR, STORE_NAME_MAX, 0, F_REQ | F_NONEMPTY },
+	{ NULL }
+};
+
+static const struct field sesscreate_fields[] = {
+	{ "id",			F_B64, STORE_ID_LEN, 0, F_REQ },
+	{ "identity",		F_IDENTITY, 0, 0, F_REQ },
+	{ "session",		F_B64, STORE_HASH_LEN, 0, F_REQ },
+	{ "replaces",		F_B64, STORE_HASH_LEN, 0, 0 },
+	{ NULL }
+};
+
+static const struct field sesslogin_fields[] = {
+	{ "authreq",		F_AUTHREQ, 0, 0, F_REQ },
+	{ "session",		F_B64, STORE_HASH_LEN, 0, F_REQ },
+	{ "maxAge",		F_TIME, 0, 0, 0 },
+	{ "sub",		F_STR, STORE_SUB_MAX, 0, 0 },
+	{ NULL }
+};
+
+static const struct field sessget_fields[] = {
+	{ "session",		F_B64, STORE_HASH_LEN, 0, F_REQ },
 	{ NULL }
 };
 
@@ -416,7 +440,8 @@ store_request_check(int type, json_t *req)
 		ar = json_object_get(req, "authreq");
 		if (json_is_true(json_object_get(ar, "loggedIn")) ||
 		    json_object_get(ar, "identity") != NULL ||
-		    json_object_get(ar, "authTime") != NULL)
+		    json_object_get(ar, "authTime") != NULL ||
+		    json_object_get(ar, "sid") != NULL)
 			return (-1);
 		return (0);
 	case IMSG_STORE_AUTHREQ_GET:
@@ -441,6 +466,21 @@ store_request_check(int type, json_t *req)
 		return (check_object(req, devcomplete_fields));
 	case IMSG_STORE_DEVICE_POLL:
 		return (check_object(req, devpoll_fields));
+	case IMSG_STORE_SESSION_CREATE:
+		return (check_object(req, sesscreate_fields));
+	case IMSG_STORE_SESSION_LOGIN:
+		if (check_object(req, sesslogin_fields) == -1)
+			return (-1);
+		/* Storage logs it in, from the session: not before. */
+		ar = json_object_get(req, "authreq");
+		if (json_object_get(ar, "loggedIn") != NULL ||
+		    json_object_get(ar, "identity") != NULL ||
+		    json_object_get(ar, "authTime") != NULL ||
+		    json_object_get(ar, "sid") != NULL)
+			return (-1);
+		return (0);
+	case IMSG_STORE_SESSION_GET:
+		return (check_object(req, sessget_fields));
 	case IMSG_STORE_ACCESS_REVOKE:
 		return (check_object(req, access_revoke_fields));
 	case IMSG_STORE_ACCESS_CHECK:
@@ -623,6 +663,15 @@ store_policy_parse(json_t *cfg, struct store_policy *sp)
 		    json_integer_value(e) > STORE_TIME_MAX)
 			return (-1);
 		sp->sp_device_lifetime = json_integer_value(e);
+	}
+	/* Optional too: {"absoluteLifetime", "validIfNotUsedFor"}. */
+	if ((e = json_object_get(cfg, "sessions")) != NULL) {
+		if (json_unpack(e, "{s:I, s:I}", "absoluteLifetime", &abs,
+		    "validIfNotUsedFor", &idle) == -1 || abs < 0 ||
+		    idle < 0 || abs > STORE_TIME_MAX || idle > STORE_TIME_MAX)
+			return (-1);
+		sp->sp_session_absolute = abs;
+		sp->sp_session_idle = idle;
 	}
 	json_array_foreach(refreshers, i, e) {
 		if (check_string(e, STORE_NAME_MAX, F_NONEMPTY) == -1) {
@@ -1132,6 +1181,8 @@ store_code_issue(struct db_txn *t, const struct store_policy *sp,
 		fatalx("%s: json_pack", __func__);
 	if (json_object_get(ar, "nonce") != NULL)
 		set_new(grant, "nonce", json_string(str(ar, "nonce")));
+	if (json_object_get(ar, "sid") != NULL)
+		set_new(grant, "sid", json_string(str(ar, "sid")));
 	if ((rec = json_pack("{s:o, s:s, s:s, s:s, s:s, s:O}",
 	    "grant", grant,
 	    "redirectUri", str(ar, "redirectUri"),
@@ -1843,13 +1894,14 @@ sessions_cb(const void *k, size_t klen, const void *v, size_t vlen,
 	id = json_object_get(g, "identity");
 	hex(k, STORE_FAMILY_BYTES, fhex);
 	exp = db_record_exp(fam);
-	if ((o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
+	if ((o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",
 	    "family", fhex, "clientId", str(g, "clientId"),
 	    "connectorId", str(g, "connectorId"),
 	    "userId", str(id, "userId"), "email", str(id, "email"),
 	    "created", (json_int_t)num(fam, "created"),
 	    "lastUsed", (json_int_t)num(fam, "lastUsed"),
-	    "expires", (json_int_t)(exp != 0 ? exp - 1 : 0))) == NULL)
+	    "expires", (json_int_t)(exp != 0 ? exp - 1 : 0),
+	    "kind", "refresh")) == NULL)
 		fatalx("%s: json_pack", __func__);
 	json_decref(fam);
 	rc = fw->fw_cb(o, fw->fw_arg);
@@ -1874,6 +1926,422 @@ famwalk_init(struct famwalk *fw, uint64_t now, const char *user)
 }
 
 /*
+ * Browser sessions (sessions: in the config).  A record per session,
+ * keyed by SHA-256 of its cookie: the identity it logged in with, its
+ * connector, when the user really logged in (authTime), its sid, when
+ * it was made and last used, and the clients it signed in.  It lives
+ * validIfNotUsedFor after its last use, never past absoluteLifetime.
+ */
+
+static char *
+random_b64(size_t n)
+{
+	uint8_t	 buf[32];
+	char	*s;
+
+	if (n > sizeof(buf))
+		fatalx("%s: too long", __func__);
+	arc4random_buf(buf, n);
+	if ((s = jose_b64url_encode(buf, n)) == NULL)
+		fatalx("%s: encode", __func__);
+	explicit_bzero(buf, sizeof(buf));
+	return (s);
+}
+
+static uint64_t
+session_exp(const struct store_policy *sp, uint64_t created,
+    uint64_t lastused)
+{
+	uint64_t	 abs, idle;
+
+	abs = sp->sp_session_absolute ? sp->sp_session_absolute :
+	    STORE_SESSION_ABSOLUTE;
+	idle = sp->sp_session_idle ? sp->sp_session_idle : STORE_SESSION_IDLE;
+	return (lastused + idle < created + abs ? lastused + idle :
+	    created + abs);
+}
+
+/* The live session of a cookie hash: DB_OK with *sessp NULL if none. */
+static int
+session_load(struct db_txn *t, uint64_t now, const char *hash64,
+    uint8_t key[HASH_LEN], json_t **sessp)
+{
+	uint8_t		*dec = NULL, type;
+	size_t		 declen = 0;
+	int		 rc;
+
+	*sessp = NULL;
+	if (jose_b64url_decode(hash64, strlen(hash64), &dec, &declen) == -1 ||
+	    declen != HASH_LEN) {
+		free(dec);
+		return (DB_OK);
+	}
+	memcpy(key, dec, HASH_LEN);
+	free(dec);
+	rc = db_get(t, DB_KIND_SESSION, key, HASH_LEN, &type, sessp);
+	if (rc == DB_NOTFOUND)
+		return (DB_OK);
+	if (rc != DB_OK)
+		return (rc);
+	if (type != REC_SESSION) {
+		json_decref(*sessp);
+		*sessp = NULL;
+		return (DB_EBADREC);
+	}
+	if (expired(*sessp, now)) {
+		json_decref(*sessp);
+		*sessp = NULL;
+	}
+	return (DB_OK);
+}
+
+static int
+session_put(struct db_txn *t, const struct store_policy *sp,
+    const uint8_t *key, json_t *sess, int insert)
+{
+	uint64_t	 exp;
+
+	exp = session_exp(sp, num(sess, "created"), num(sess, "lastUsed"));
+	if (insert)
+		return (db_insert(t, DB_KIND_SESSION, key, HASH_LEN,
+		    REC_SESSION, sess, exp));
+	return (db_put(t, DB_KIND_SESSION, key, HASH_LEN, REC_SESSION, sess,
+	    exp));
+}
+
+static void
+session_add_client(json_t *sess, const char *client)
+{
+	json_t	*cl = json_object_get(sess, "clients");
+
+	if (!json_is_array(cl) || strs_contain(cl, client) ||
+	    json_array_size(cl) >= STORE_SESSION_CLIENTS_MAX)
+		return;
+	if (json_array_append_new(cl, json_string(client)) == -1)
+		fatalx("%s: json_array_append_new", __func__);
+}
+
+/*
+ * A login through a connector that also starts a browser session: the
+ * auth request is logged in as by IMSG_STORE_AUTHREQ_LOGIN, and carries
+ * the new session's sid on to its code and tokens.
+ */
+int
+store_session_create(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	uint8_t		 key[HASH_LEN], *dec = NULL;
+	size_t		 declen = 0;
+	json_t		*ar, *sess, *ident;
+	char		*sid;
+	int		 rc;
+
+	if ((rc = store_authreq_login(t, sp, now, req, reply)) != DB_OK ||
+	    !json_is_true(json_object_get(*reply, "ok")))
+		return (rc);
+	json_decref(*reply);
+	*reply = NULL;
+	if ((rc = authreq_load(t, now, str(req, "id"), &ar, reply)) !=
+	    DB_OK || ar == NULL)
+		return (rc);
+	if (jose_b64url_decode(str(req, "session"), STORE_HASH_LEN, &dec,
+	    &declen) == -1 || declen != HASH_LEN)
+		fatalx("%s: session hash", __func__);
+	memcpy(key, dec, HASH_LEN);
+	free(dec);
+	sid = random_b64(STORE_SID_BYTES);
+	ident = json_object_get(ar, "identity");
+	if ((sess = json_pack("{s:s, s:O, s:s, s:I, s:I, s:I, s:[s]}",
+	    "sid", sid, "identity", ident,
+	    "connectorId", str(ident, "connectorId"),
+	    "authTime", (json_int_t)num(ar, "authTime"),
+	    "created", (json_int_t)now, "lastUsed", (json_int_t)now,
+	    "clients", str(ar, "clientId"))) == NULL)
+		fatalx("%s: json_pack", __func__);
+	rc = session_put(t, sp, key, sess, 1);
+	json_decref(sess);
+	/* A new login in a browser ends the session it had (prompt=login). */
+	dec = NULL;
+	declen = 0;
+	if (rc == DB_OK && json_object_get(req, "replaces") != NULL &&
+	    strcmp(str(req, "replaces"), str(req, "session")) != 0 &&
+	    jose_b64url_decode(str(req, "replaces"), STORE_HASH_LEN, &dec,
+	    &declen) == 0) {
+		if (declen == HASH_LEN && (rc = db_del(t, DB_KIND_SESSION, dec,
+		    HASH_LEN)) == DB_NOTFOUND)
+			rc = DB_OK;
+		free(dec);
+	}
+	if (rc == DB_EXISTS) {
+		/* 256 random bits twice: the frontend's generator broke. */
+		log_warnx("%s: session cookie reused", __func__);
+		rc = DB_ERR;
+	}
+	if (rc == DB_OK) {
+		set_new(ar, "sid", json_string(sid));
+		rc = db_put(t, DB_KIND_AUTHREQ, str(ar, "id"), STORE_ID_LEN,
+		    REC_AUTHREQ, ar, db_record_exp(ar));
+	}
+	if (rc == DB_OK) {
+		*reply = reply_ok();
+		set_new(*reply, "authreq", authreq_out(ar));
+		set_new(*reply, "sid", json_string(sid));
+	}
+	free(sid);
+	json_decref(ar);
+	return (rc);
+}
+
+/* Does an id_token_hint's sub (Dex's encoding) name this identity? */
+static int
+session_sub_matches(json_t *sess, const char *sub)
+{
+	json_t	*ident = json_object_get(sess, "identity");
+	char	*uid = NULL, *cid = NULL;
+	int	 ok;
+
+	if (jose_dex_subject_decode(sub, &uid, &cid) == -1 || cid == NULL) {
+		free(uid);
+		free(cid);
+		return (0);
+	}
+	ok = strcmp(uid, str(ident, "userId")) == 0 &&
+	    strcmp(cid, str(sess, "connectorId")) == 0;
+	free(uid);
+	free(cid);
+	return (ok);
+}
+
+/*
+ * A new auth request logged in at once from a browser session, or
+ * login_required (and nothing written) when the session cannot do it:
+ * none, expired, another connector, an auth_time older than maxAge, or
+ * another user than the id_token_hint's sub.
+ */
+int
+store_session_login(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	uint8_t		 key[HASH_LEN];
+	json_t		*sess, *ar, *ma;
+	const char	*conn, *why = NULL;
+	uint64_t	 exp;
+	int		 rc;
+
+	*reply = NULL;
+	if ((rc = session_load(t, now, str(req, "session"), key, &sess)) !=
+	    DB_OK)
+		return (rc);
+	if (sess == NULL) {
+		*reply = store_error(STORE_ERR_LOGIN, "No session.");
+		return (DB_OK);
+	}
+	ar = json_object_get(req, "authreq");
+	conn = str(ar, "connectorId");
+	ma = json_object_get(req, "maxAge");
+	if (*conn != '\0' && strcmp(conn, str(sess, "connectorId")) != 0)
+		why = "The session is for another connector.";
+	else if (ma != NULL &&
+	    now >= num(sess, "authTime") + num(req, "maxAge"))
+		why = "The login is older than max_age.";
+	else if (json_object_get(req, "sub") != NULL &&
+	    !session_sub_matches(sess, str(req, "sub")))
+		why = "The session is not the id_token_hint's user.";
+	if (why != NULL) {
+		json_decref(sess);
+		*reply = store_error(STORE_ERR_LOGIN, why);
+		return (DB_OK);
+	}
+	if ((ar = json_deep_copy(ar)) == NULL)
+		fatalx("%s: json_deep_copy", __func__);
+	exp = num(ar, "expiry");
+	if (sp->sp_authreq_lifetime > 0 &&
+	    exp > now + sp->sp_authreq_lifetime) {
+		exp = now + sp->sp_authreq_lifetime;
+		set_new(ar, "expiry", json_integer((json_int_t)exp));
+	}
+	if (exp <= now) {
+		json_decref(ar);
+		json_decref(sess);
+		*reply = store_error(ERR_REQUEST, TXT_EXPIRED);
+		return (DB_OK);
+	}
+	set_new(ar, "connectorId", json_string(str(sess, "connectorId")));
+	set_new(ar, "loggedIn", json_true());
+	set_new(ar, "identity", json_deep_copy(json_object_get(sess,
+	    "identity")));
+	set_new(ar, "authTime", json_integer((json_int_t)num(sess,
+	    "authTime")));
+	set_new(ar, "sid", json_string(str(sess, "sid")));
+	rc = db_insert(t, DB_KIND_AUTHREQ, str(ar, "id"), STORE_ID_LEN,
+	    REC_AUTHREQ, ar, exp);
+	if (rc == DB_EXISTS) {
+		log_warnx("%s: auth request id reused", __func__);
+		rc = DB_ERR;
+	}
+	if (rc == DB_OK) {
+		set_new(sess, "lastUsed", json_integer((json_int_t)now));
+		session_add_client(sess, str(ar, "clientId"));
+		(void)json_object_del(sess, DB_EXP_MEMBER);
+		rc = session_put(t, sp, key, sess, 0);
+	}
+	if (rc == DB_OK) {
+		*reply = reply_ok();
+		set_new(*reply, "authreq", authreq_out(ar));
+	}
+	json_decref(ar);
+	json_decref(sess);
+	return (rc);
+}
+
+/* Which connector a session is for: /auth skips the chooser with it. */
+int
+store_session_get(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	uint8_t		 key[HASH_LEN];
+	json_t		*sess;
+	int		 rc;
+
+	*reply = NULL;
+	if ((rc = session_load(t, now, str(req, "session"), key, &sess)) !=
+	    DB_OK)
+		return (rc);
+	if (sess == NULL) {
+		*reply = store_error(STORE_ERR_LOGIN, "No session.");
+		return (DB_OK);
+	}
+	if ((*reply = json_pack("{s:b, s:s}", "ok", 1, "connectorId",
+	    str(sess, "connectorId"))) == NULL)
+		fatalx("%s: json_pack", __func__);
+	json_decref(sess);
+	return (DB_OK);
+}
+
+/* A session record for oidcctl, when fw's user (or everyone) has it. */
+static json_t *
+browser_decode(struct famwalk *fw, const void *k, size_t klen,
+    const void *v, size_t vlen)
+{
+	struct db_rechdr hdr;
+	json_t		*sess, *ident;
+	const char	*uid;
+	int		 match;
+
+	if (klen != HASH_LEN || db_record_decode(v, vlen, &hdr, &sess) !=
+	    DB_OK)
+		return (NULL);
+	ident = json_object_get(sess, "identity");
+	uid = str(ident, "userId");
+	match = fw->fw_user == NULL || strcmp(uid, fw->fw_user) == 0 ||
+	    (fw->fw_uid != NULL && strcmp(uid, fw->fw_uid) == 0 &&
+	    strcmp(str(sess, "connectorId"), fw->fw_cid) == 0);
+	if (hdr.rh_type != REC_SESSION || expired(sess, fw->fw_now) ||
+	    !match) {
+		json_decref(sess);
+		return (NULL);
+	}
+	return (sess);
+}
+
+static int
+browser_show_cb(const void *k, size_t klen, const void *v, size_t vlen,
+    void *arg)
+{
+	struct famwalk	*fw = arg;
+	json_t		*sess, *ident, *e, *o;
+	char		*clients = NULL, *t;
+	size_t		 i;
+	int		 rc;
+
+	if ((sess = browser_decode(fw, k, klen, v, vlen)) == NULL)
+		return (0);
+	ident = json_object_get(sess, "identity");
+	json_array_foreach(json_object_get(sess, "clients"), i, e) {
+		if (asprintf(&t, "%s%s%s", clients ? clients : "",
+		    clients ? "," : "", json_string_value(e)) == -1)
+			fatal("%s: asprintf", __func__);
+		free(clients);
+		clients = t;
+	}
+	/* The columns of a family, the sid where its id is. */
+	if ((o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",
+	    "family", str(sess, "sid"), "clientId", clients ? clients : "",
+	    "connectorId", str(sess, "connectorId"),
+	    "userId", str(ident, "userId"), "email", str(ident, "email"),
+	    "created", (json_int_t)num(sess, "created"),
+	    "lastUsed", (json_int_t)num(sess, "lastUsed"),
+	    "expires", (json_int_t)db_record_exp(sess),
+	    "kind", "browser")) == NULL)
+		fatalx("%s: json_pack", __func__);
+	free(clients);
+	json_decref(sess);
+	rc = fw->fw_cb(o, fw->fw_arg);
+	json_decref(o);
+	return (rc);
+}
+
+struct browser_walk {
+	struct famwalk	*bw_fw;
+	const char	*bw_sid;	/* NULL: fw's user */
+	uint8_t		(*bw_keys)[HASH_LEN];
+	size_t		 bw_n;
+	size_t		 bw_max;
+};
+
+static int
+browser_collect(const void *k, size_t klen, const void *v, size_t vlen,
+    void *arg)
+{
+	struct browser_walk	*bw = arg;
+	json_t			*sess;
+	void			*p;
+	size_t			 max;
+	int			 match;
+
+	if ((sess = browser_decode(bw->bw_fw, k, klen, v, vlen)) == NULL)
+		return (0);
+	match = bw->bw_sid == NULL || strcmp(str(sess, "sid"),
+	    bw->bw_sid) == 0;
+	json_decref(sess);
+	if (!match)
+		return (0);
+	if (bw->bw_n == bw->bw_max) {
+		max = bw->bw_max ? bw->bw_max * 2 : 16;
+		if ((p = reallocarray(bw->bw_keys, max, HASH_LEN)) == NULL)
+			fatal("%s: reallocarray", __func__);
+		bw->bw_keys = p;
+		bw->bw_max = max;
+	}
+	memcpy(bw->bw_keys[bw->bw_n++], k, HASH_LEN);
+	return (0);
+}
+
+/* End the browser sessions of fw's user, or the one of sid. */
+static int
+browser_revoke(struct db_txn *t, struct famwalk *fw, const char *sid,
+    size_t *n)
+{
+	struct browser_walk	 bw;
+	size_t			 i;
+	int			 rc;
+
+	memset(&bw, 0, sizeof(bw));
+	bw.bw_fw = fw;
+	bw.bw_sid = sid;
+	rc = db_foreach(t, DB_KIND_SESSION, NULL, 0, browser_collect, &bw);
+	for (i = 0; rc == DB_OK && i < bw.bw_n; i++)
+		if ((rc = db_del(t, DB_KIND_SESSION, bw.bw_keys[i],
+		    HASH_LEN)) == DB_OK)
+			(*n)++;
+	free(bw.bw_keys);
+	if (rc == DB_OK && bw.bw_n > 0)
+		log_info("storage: %zu browser session%s ended by oidcctl",
+		    bw.bw_n, bw.bw_n == 1 ? "" : "s");
+	return (rc < 0 ? rc : DB_OK);
+}
+
+/*
  * Call cb with one object per live family of user (a user id or a Dex
  * sub; NULL or empty: everyone).  cb returns 0 to go on.
  */
@@ -1888,6 +2356,9 @@ store_sessions(struct db_txn *t, uint64_t now, const char *user,
 	fw.fw_cb = cb;
 	fw.fw_arg = arg;
 	rc = db_foreach(t, DB_KIND_FAMILY, NULL, 0, sessions_cb, &fw);
+	if (rc == DB_OK)
+		rc = db_foreach(t, DB_KIND_SESSION, NULL, 0, browser_show_cb,
+		    &fw);
 	free(fw.fw_uid);
 	free(fw.fw_cid);
 	return (rc < 0 ? rc : DB_OK);
@@ -1997,8 +2468,21 @@ store_revoke(struct db_txn *t, uint64_t now, json_t *req, size_t *n,
 		for (i = 0; rc == DB_OK && i < fw.fw_n; i++)
 			rc = revoke_one(t, now, fw.fw_ids[i], n);
 		free(fw.fw_ids);
+		if (rc == DB_OK)
+			rc = browser_revoke(t, &fw, NULL, n);
 		free(fw.fw_uid);
 		free(fw.fw_cid);
+		return (rc);
+	}
+	if ((v = json_object_get(req, "family")) != NULL &&
+	    check_b64(v, STORE_SID_LEN) == 0) {
+		/* A browser session's sid: oidcctl revoke session ID. */
+		famwalk_init(&fw, now, NULL);
+		if ((rc = browser_revoke(t, &fw, json_string_value(v), n)) ==
+		    DB_OK && *n == 0) {
+			*errstr = "no such session";
+			return (DB_NOTFOUND);
+		}
 		return (rc);
 	}
 	if ((v = json_object_get(req, "family")) != NULL) {
@@ -2518,6 +3002,12 @@ store_exec(struct db_txn *t, const struct store_policy *sp, uint64_t now,
 		return (store_device_deny(t, sp, now, req, reply));
 	case IMSG_STORE_DEVICE_POLL:
 		return (store_device_poll(t, sp, now, req, reply));
+	case IMSG_STORE_SESSION_CREATE:
+		return (store_session_create(t, sp, now, req, reply));
+	case IMSG_STORE_SESSION_LOGIN:
+		return (store_session_login(t, sp, now, req, reply));
+	case IMSG_STORE_SESSION_GET:
+		return (store_session_get(t, sp, now, req, reply));
 	case IMSG_STORE_ACCESS_REVOKE:
 		return (store_access_revoke(t, sp, now, req, reply));
 	case IMSG_STORE_ACCESS_CHECK:

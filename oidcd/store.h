@@ -92,6 +92,20 @@
 #define STORE_DEVICE_INTERVAL_MAX 600	/* the most it grows to */
 #define STORE_DEVICE_KEEP	600	/* expired_token, then GC */
 
+/*
+ * Browser sessions (sessions: in the config, Dex master's keys).  The
+ * cookie is 32 random bytes the frontend keeps to itself: storage sees
+ * only its SHA-256 (base64url, STORE_HASH_LEN).  The sid of ID tokens
+ * is a separate random id, so a token never tells the cookie.
+ */
+#define STORE_SID_LEN		22	/* base64url of 16 random bytes */
+#define STORE_SID_BYTES		16
+#define STORE_SESSION_CLIENTS_MAX 64	/* client ids kept per session */
+#define STORE_SESSION_ABSOLUTE	86400	/* absoluteLifetime: 24h */
+#define STORE_SESSION_IDLE	3600	/* validIfNotUsedFor: 1h */
+#define STORE_SUB_MAX		2048	/* an id_token_hint's sub */
+#define STORE_ERR_LOGIN		"login_required"
+
 /* The refresh policy and what else storage gets in IMSG_CFG_GLOBAL. */
 #define STORE_REFRESHERS_MAX	64
 struct store_policy {
@@ -103,6 +117,8 @@ struct store_policy {
 	char		*sp_refreshers[STORE_REFRESHERS_MAX];
 	size_t		 sp_nrefreshers;
 	uint64_t	 sp_device_lifetime;	/* "deviceRequests"; 0: Dex's */
+	uint64_t	 sp_session_absolute;	/* 0: STORE_SESSION_* */
+	uint64_t	 sp_session_idle;
 };
 
 /* One request of a group-commit batch. */
@@ -152,6 +168,12 @@ int	 store_access_revoke(struct db_txn *, const struct store_policy *,
 int	 store_access_check(struct db_txn *, const struct store_policy *,
 	    uint64_t, json_t *, json_t **);
 int	 store_refresh_revoke(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_session_create(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_session_login(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
+int	 store_session_get(struct db_txn *, const struct store_policy *,
 	    uint64_t, json_t *, json_t **);
 
 /* User codes: a new one; what a user typed, as XXXX-XXXX (0) or -1. */

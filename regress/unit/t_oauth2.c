@@ -1114,6 +1114,21 @@ test_claims(void)
 	json_decref(o);
 	json_decref(g);
 
+	/* A browser session's grant: auth_time and sid after nonce. */
+	g = mkgrant("foo", "bar", "[\"openid\"]");
+	json_object_set_new(g, "sid", json_string("c2lkc2lkc2lkc2lkc2lkcw"));
+	o = oauth2_id_token_claims(c_code, g, "foo", 1700000100, NULL, NULL,
+	    JOSE_ALG_RS256, NULL);
+	s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	is_str(s, "{\"iss\":\"https://id.example/dex\",\"sub\":\"CgNmb28SA2Jhcg\","
+	    "\"aud\":\"foo\",\"exp\":1700003700,\"iat\":1700000100,"
+	    "\"nonce\":\"n0\",\"auth_time\":1700000000,"
+	    "\"sid\":\"c2lkc2lkc2lkc2lkc2lkcw\"}",
+	    "session grant: auth_time (the login's) and sid");
+	free(s);
+	json_decref(o);
+	json_decref(g);
+
 	/* Dex's TestGetAudience: [aa bb client-id] with azp. */
 	g = mkgrant("u", "c", "[\"openid\",\"audience:server:client_id:bar\","
 	    "\"ascope\"]");

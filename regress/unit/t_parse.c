@@ -1088,7 +1088,7 @@ test_keys(void)
 	    "connectors:\n- type: oidc\n  id: o\n  name: x\n  config:\n"
 	    "    issuer: i\n    clientID: c\n    clientSecert: typo\n"
 	    "grpc: {addr: 127.0.0.1:5557}\n"
-	    "sessions: {cookieName: x}\n");
+	    "sessions: {cookieName: x, cookieEncryptionKey: k, bogus: 1}\n");
 	ok(cf != NULL, "unknown keys do not stop loading");
 	is_int(conf_msgs_count(&msgs, CONF_ERR), 0, "unknown keys: no error");
 	ok(has_msg(CONF_WARN, "t.yaml:7:1: unknown key \"colour\" at top "
@@ -1100,8 +1100,32 @@ test_keys(void)
 	ok(has_msg(CONF_WARN, "t.yaml:19:5: unknown key \"clientSecert\" in "
 	    "connectors[0].config (ignored)"), "connector key typo warned");
 	ok(has_msg(CONF_WARN, "gRPC API is not supported"), "grpc warned");
-	ok(has_msg(CONF_WARN, "sessions: not supported by oidcd"),
-	    "sessions warned");
+	ok(has_msg(CONF_WARN, "sessions.cookieEncryptionKey: not supported "
+	    "by oidcd"), "sessions.cookieEncryptionKey warned");
+	ok(has_msg(CONF_WARN, "unknown key \"bogus\" in sessions"),
+	    "unknown sessions key warned");
+	ok(cf != NULL && cf->cf_sess_enabled && cf->cf_sess_cookie_name !=
+	    NULL && strcmp(cf->cf_sess_cookie_name, "x") == 0,
+	    "sessions.cookieName read; sessions on");
+	conf_free(cf);
+
+	cf = parse(BASE);
+	ok(cf != NULL && cf->cf_sess_enabled &&
+	    cf->cf_sess_cookie_name == NULL &&
+	    cf->cf_sess_absolute == CONF_DEF_SESS_ABSOLUTE &&
+	    cf->cf_sess_idle == CONF_DEF_SESS_IDLE,
+	    "sessions: on by default, Dex master's lifetimes");
+	conf_free(cf);
+	cf = parse(BASE "sessions:\n  enabled: false\n"
+	    "  absoluteLifetime: 2h\n  validIfNotUsedFor: 10m\n");
+	ok(cf != NULL && !cf->cf_sess_enabled &&
+	    cf->cf_sess_absolute == 2 * CONF_MSEC_HOUR &&
+	    cf->cf_sess_idle == 10 * CONF_MSEC_MIN,
+	    "sessions: enabled, absoluteLifetime, validIfNotUsedFor");
+	conf_free(cf);
+	cf = parse(BASE "sessions: {cookieName: \"a b;c\"}\n");
+	ok(cf == NULL && has_msg(CONF_ERR, "sessions.cookieName"),
+	    "sessions.cookieName that is no cookie token: error");
 	conf_free(cf);
 
 	cf = parse(BASE "issuer: http://second/\n");

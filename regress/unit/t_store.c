@@ -922,6 +922,227 @@ test_gc(void)
 }
 
 /*
+ * Browser sessions.
+ */
+
+#define HASH1	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define HASH2	"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA"
+#define HASH3	"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA"
+#define HASH4	"DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDA"
+#define HASH5	"EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEA"
+
+/* A new auth request id each time: a login stores it for good. */
+static const char *
+next_id(void)
+{
+	static char	 id[STORE_ID_LEN + 1];
+	static int	 n;
+
+	snprintf(id, sizeof(id), "S%021d", ++n);
+	return (id);
+}
+
+/* IMSG_STORE_SESSION_LOGIN for client app2 through conn; extra members. */
+static json_t *
+sess_login(uint64_t now, const char *hash, const char *conn,
+    const char *extra)
+{
+	return (run(IMSG_STORE_SESSION_LOGIN, now, "{\"authreq\":{\"id\":"
+	    "\"%s\",\"clientId\":\"app2\",\"redirectUri\":\"https://app2/cb\","
+	    "\"scopes\":[\"openid\"],\"responseTypes\":[\"code\"],"
+	    "\"connectorId\":\"%s\",\"expiry\":%llu,\"hmacKey\":\"" HMACKEY
+	    "\"},\"session\":\"%s\"%s}", next_id(), conn,
+	    (unsigned long long)now + 600, hash, extra));
+}
+
+/* A password login at now that starts the session of hash. */
+static json_t *
+sess_create(uint64_t now, const char *hash, const char *user)
+{
+	const char	*id = next_id();
+	char		 ident[512];
+
+	snprintf(ident, sizeof(ident), "{\"userId\":\"%s\",\"email\":"
+	    "\"%s@x\",\"connectorId\":\"local\"}", user, user);
+	want_ok(run(IMSG_STORE_AUTHREQ_PUT, now, "{\"authreq\":{\"id\":\"%s\","
+	    "\"clientId\":\"app\",\"redirectUri\":\"https://app/cb\","
+	    "\"scopes\":[\"openid\"],\"responseTypes\":[\"code\"],"
+	    "\"connectorId\":\"local\",\"expiry\":%llu,\"hmacKey\":\""
+	    HMACKEY "\"}}", id, (unsigned long long)now + 600),
+	    "session: authreq put");
+	return (run(IMSG_STORE_SESSION_CREATE, now, "{\"id\":\"%s\","
+	    "\"identity\":%s,\"session\":\"%s\"}", id, ident, hash));
+}
+
+static void
+want_login_required(json_t *r, const char *what)
+{
+	if (!ok(!is_ok(r) && strcmp(rstr(r, "error"), STORE_ERR_LOGIN) == 0,
+	    "%s", what)) {
+		char *s = json_dumps(r, JSON_COMPACT);
+		diag("got %s", s);
+		free(s);
+	}
+	json_decref(r);
+}
+
+static void
+test_browser(void)
+{
+	json_t		*r, *ar, *g;
+	char		 sid[STORE_SID_LEN + 1], fam[STORE_FAMILY_HEX + 1];
+	char		 extra[512], *code, *sub;
+	const char	*id;
+	size_t		 n;
+
+	policy(0, 0, 0, 0);
+	pol.sp_session_absolute = 300;
+	pol.sp_session_idle = 100;
+
+	is_int(check(IMSG_STORE_SESSION_GET, "{\"session\":\"" HASH1 "\"}"),
+	    0, "session get: valid");
+	is_int(check(IMSG_STORE_SESSION_GET, "{\"session\":\"AAAA\"}"), -1,
+	    "session get: short hash refused");
+	is_int(check(IMSG_STORE_SESSION_LOGIN, "{\"authreq\":{\"id\":\"" ID1
+	    "\",\"clientId\":\"a\",\"redirectUri\":\"r\",\"scopes\":[],"
+	    "\"responseTypes\":[\"code\"],\"expiry\":1,\"hmacKey\":\"" HMACKEY
+	    "\",\"loggedIn\":true},\"session\":\"" HASH1 "\"}"), -1,
+	    "session login: an authreq logged in already refused");
+	is_int(check(IMSG_STORE_AUTHREQ_PUT, "{\"authreq\":{\"id\":\"" ID1
+	    "\",\"clientId\":\"a\",\"redirectUri\":\"r\",\"scopes\":[],"
+	    "\"responseTypes\":[\"code\"],\"expiry\":1,\"hmacKey\":\"" HMACKEY
+	    "\",\"sid\":\"" ID2 "\"}}"), -1, "authreq put: a sid refused");
+
+	/* The first login: a session, and its sid on the way to tokens. */
+	r = sess_create(T0, HASH1, "brenda");
+	ar = json_object_get(r, "authreq");
+	ok(is_ok(r) && strlen(rstr(r, "sid")) == STORE_SID_LEN &&
+	    strcmp(rstr(ar, "sid"), rstr(r, "sid")) == 0 &&
+	    json_is_true(json_object_get(ar, "loggedIn")),
+	    "session create: logged in, with a sid");
+	snprintf(sid, sizeof(sid), "%s", rstr(r, "sid"));
+	id = rstr(ar, "id");
+	json_decref(run(IMSG_STORE_CODE_ISSUE, T0, "{\"id\":\"%s\"}", id));
+	json_decref(r);
+	want_login_required(sess_login(T0, HASH2, "local", ""),
+	    "another cookie: login_required");
+
+	/* A second client, later: the same user, auth_time and sid. */
+	r = sess_login(T0 + 50, HASH1, "local", "");
+	ar = json_object_get(r, "authreq");
+	ok(is_ok(r) && json_is_true(json_object_get(ar, "loggedIn")) &&
+	    strcmp(rstr(json_object_get(ar, "identity"), "userId"),
+	    "brenda") == 0 && json_integer_value(json_object_get(ar,
+	    "authTime")) == (json_int_t)T0 && strcmp(rstr(ar, "sid"), sid) == 0,
+	    "session login: brenda, auth_time of the first login, same sid");
+	g = run(IMSG_STORE_CODE_ISSUE, T0 + 50, "{\"id\":\"%s\"}",
+	    rstr(ar, "id"));
+	json_decref(r);
+	code = strdup(rstr(g, "code"));
+	json_decref(g);
+	r = redeem(code, T0 + 50, "app2", "https://app2/cb", NULL, 0);
+	g = json_object_get(r, "grant");
+	ok(is_ok(r) && strcmp(rstr(g, "sid"), sid) == 0 &&
+	    json_integer_value(json_object_get(g, "authTime")) ==
+	    (json_int_t)T0, "the code's grant has the sid and auth_time");
+	json_decref(r);
+	free(code);
+
+	want_login_required(sess_login(T0 + 60, HASH1, "ldap", ""),
+	    "another connector: login_required");
+	want_login_required(sess_login(T0 + 60, HASH1, "local",
+	    ",\"maxAge\":30"), "auth_time older than max_age: login_required");
+	want_login_required(sess_login(T0 + 60, HASH1, "local",
+	    ",\"maxAge\":0"), "max_age=0: login_required");
+	want_ok(sess_login(T0 + 60, HASH1, "local", ",\"maxAge\":100"),
+	    "auth_time within max_age: ok");
+	sub = jose_dex_subject("brenda", "local");
+	snprintf(extra, sizeof(extra), ",\"sub\":\"%s\"", sub);
+	free(sub);
+	want_ok(sess_login(T0 + 70, HASH1, "local", extra),
+	    "id_token_hint of brenda: ok");
+	sub = jose_dex_subject("carol", "local");
+	snprintf(extra, sizeof(extra), ",\"sub\":\"%s\"", sub);
+	free(sub);
+	want_login_required(sess_login(T0 + 70, HASH1, "local", extra),
+	    "id_token_hint of another user: login_required");
+	sub = jose_dex_subject("brenda", "ldap");
+	snprintf(extra, sizeof(extra), ",\"sub\":\"%s\"", sub);
+	free(sub);
+	want_login_required(sess_login(T0 + 70, HASH1, "local", extra),
+	    "id_token_hint of brenda at another connector: login_required");
+	want_login_required(sess_login(T0 + 70, HASH1, "local",
+	    ",\"sub\":\"garbage\""), "an undecodable sub: login_required");
+	r = sess_login(T0 + 70, HASH1, "", "");
+	ok(is_ok(r) && strcmp(rstr(json_object_get(r, "authreq"),
+	    "connectorId"), "local") == 0,
+	    "no connector chosen: the session's");
+	json_decref(r);
+
+	r = run(IMSG_STORE_SESSION_GET, T0 + 70, "{\"session\":\"" HASH1
+	    "\"}");
+	ok(is_ok(r) && strcmp(rstr(r, "connectorId"), "local") == 0,
+	    "session get: its connector");
+	json_decref(r);
+	want_login_required(run(IMSG_STORE_SESSION_GET, T0 + 70,
+	    "{\"session\":\"" HASH2 "\"}"), "session get: none");
+
+	/* validIfNotUsedFor (100 s) from the last use, at T0 + 70. */
+	want_login_required(sess_login(T0 + 170, HASH1, "local", ""),
+	    "idle past validIfNotUsedFor: login_required");
+	r = sess_create(T0 + 200, HASH3, "brenda");
+	json_decref(r);
+	want_ok(sess_login(T0 + 290, HASH3, "local", ""), "used: lives on");
+	want_ok(sess_login(T0 + 380, HASH3, "local", ""), "used again");
+	want_ok(sess_login(T0 + 470, HASH3, "local", ""), "and again");
+	want_login_required(sess_login(T0 + 510, HASH3, "local", ""),
+	    "past absoluteLifetime (300 s): login_required");
+
+	/* A new login in the same browser replaces its session. */
+	json_decref(sess_create(T0 + 200, HASH5, "brenda"));
+	want_ok(sess_login(T0 + 210, HASH5, "local", ""), "a new session");
+	id = next_id();
+	want_ok(run(IMSG_STORE_AUTHREQ_PUT, T0 + 220, "{\"authreq\":{\"id\":"
+	    "\"%s\",\"clientId\":\"app\",\"redirectUri\":\"https://app/cb\","
+	    "\"scopes\":[\"openid\"],\"responseTypes\":[\"code\"],"
+	    "\"connectorId\":\"local\",\"expiry\":%llu,\"hmacKey\":\""
+	    HMACKEY "\"}}", id, (unsigned long long)T0 + 800), "authreq put");
+	r = run(IMSG_STORE_SESSION_CREATE, T0 + 220, "{\"id\":\"%s\","
+	    "\"identity\":{\"userId\":\"brenda\",\"connectorId\":"
+	    "\"local\"},\"session\":\"" HASH4 "\",\"replaces\":\"" HASH5
+	    "\"}", id);
+	ok(is_ok(r), "a login that replaces a session");
+	json_decref(r);
+	want_login_required(sess_login(T0 + 230, HASH5, "local", ""),
+	    "the replaced session is gone");
+	want_ok(sess_login(T0 + 230, HASH4, "local", ""),
+	    "the new one works");
+
+	/* oidcctl: show and revoke (its clock is T0 + 50). */
+	json_decref(sess_create(T0, HASH2, "bruno"));
+	is_int(count_sessions("bruno", fam), 1,
+	    "oidcctl: bruno's browser session");
+	is_int(strlen(fam), STORE_SID_LEN, "listed by its sid");
+	sub = jose_dex_subject("bruno", "local");
+	is_int(count_sessions(sub, NULL), 1, "by Dex sub too");
+	free(sub);
+	is_int(do_revoke("{\"family\":\"%s\"}", fam, &n), DB_OK,
+	    "revoke session by sid");
+	is_int(n, 1, "one ended");
+	want_login_required(sess_login(T0 + 50, HASH2, "local", ""),
+	    "a revoked session: login_required");
+	is_int(do_revoke("{\"family\":\"%s\"}", fam, &n), DB_NOTFOUND,
+	    "revoked twice: no such session");
+	json_decref(sess_create(T0, HASH2, "bruno"));
+	is_int(do_revoke("{\"user\":\"%s\"}", "bruno", &n), DB_OK,
+	    "revoke user");
+	ok(n >= 1, "ends his browser session");
+	want_login_required(sess_login(T0 + 50, HASH2, "local", ""),
+	    "after revoke user: login_required");
+	is_int(count_sessions("bruno", NULL), 0, "bruno has none left");
+}
+
+/*
  * The device flow.
  */
 
@@ -1399,6 +1620,7 @@ main(void)
 	test_introspect();
 	test_sessions();
 	test_revocation();
+	test_browser();
 	test_batch();
 	test_gc();
 	test_user_code();
