@@ -1241,17 +1241,19 @@ pkce_check(json_t *rec, json_t *req)
 }
 
 /*
- * A replayed code (RFC 6749 §4.1.2): the refresh tokens it issued are
- * revoked, since either the client or an attacker holds a stolen code.
+ * A replayed code (RFC 6749 §4.1.2), or a device code that gave its
+ * tokens already: the refresh tokens it issued are revoked, since
+ * either the client or an attacker holds a stolen code.
  */
 static int
-code_replayed(struct db_txn *t, uint64_t now, json_t *tomb)
+code_replayed(struct db_txn *t, uint64_t now, json_t *tomb, const char *what)
 {
 	uint8_t		 fid[STORE_FAMILY_BYTES];
+	char		 why[64];
 	json_t		*fam;
 	int		 rc;
 
-	log_warnx("authorization code replayed");
+	log_warnx("%s used again", what);
 	if (json_object_get(tomb, "family") == NULL ||
 	    unhex(str(tomb, "family"), fid, sizeof(fid)) == -1)
 		return (DB_OK);
@@ -1259,7 +1261,8 @@ code_replayed(struct db_txn *t, uint64_t now, json_t *tomb)
 		return (DB_OK);
 	if (rc != DB_OK)
 		return (rc);
-	rc = family_revoke(t, now, fid, fam, "its code was replayed");
+	(void)snprintf(why, sizeof(why), "its %s was used again", what);
+	rc = family_revoke(t, now, fid, fam, why);
 	json_decref(fam);
 	return (rc);
 }
@@ -1288,7 +1291,7 @@ store_code_redeem(struct db_txn *t, const struct store_policy *sp,
 	if (rc != DB_OK)
 		return (rc);
 	if (type == REC_TOMBSTONE) {
-		rc = code_replayed(t, now, rec);
+		rc = code_replayed(t, now, rec, "authorization code");
 		json_decref(rec);
 		if (rc == DB_OK)
 			*reply = store_error(ERR_GRANT, TXT_CODE);
@@ -2840,27 +2843,6 @@ store_device_deny(struct db_txn *t, const struct store_policy *sp,
 	return (rc);
 }
 
-/* A device code that gave its tokens came back: as a replayed code. */
-static int
-device_replayed(struct db_txn *t, uint64_t now, json_t *tomb)
-{
-	uint8_t		 fid[STORE_FAMILY_BYTES];
-	json_t		*fam;
-	int		 rc;
-
-	log_warnx("device code used again");
-	if (json_object_get(tomb, "family") == NULL ||
-	    unhex(str(tomb, "family"), fid, sizeof(fid)) == -1)
-		return (DB_OK);
-	if ((rc = family_get(t, fid, &fam)) == DB_NOTFOUND)
-		return (DB_OK);
-	if (rc != DB_OK)
-		return (rc);
-	rc = family_revoke(t, now, fid, fam, "its device code was used again");
-	json_decref(fam);
-	return (rc);
-}
-
 /*
  * The device polls (Dex's handleDeviceToken): expired_token; while
  * pending, slow_down when it came before its interval was up (and the
@@ -2891,7 +2873,7 @@ store_device_poll(struct db_txn *t, const struct store_policy *sp,
 	if (rc != DB_OK)
 		return (rc);
 	if (type == REC_DEVTOMB) {
-		rc = device_replayed(t, now, tok);
+		rc = code_replayed(t, now, tok, "device code");
 		json_decref(tok);
 		if (rc == DB_OK)
 			*reply = store_error(ERR_GRANT, TXT_DEVCODE);
