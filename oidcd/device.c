@@ -65,31 +65,16 @@
 #define DEVICE_BUSY		"The service is busy; try again later."
 #define DEVICE_RL_ENTRIES	1024	/* addresses counted, per frontend */
 
+#define DEVICE_NORESOURCE	"Requested resource does not exist."
+#define DEVICE_BADFORM		"The form has expired or was not sent by " \
+				"this site; go back and try again."
+
 /*
  * Wrong user codes, counted per client address (/64 for IPv6) with the
  * password limiter's rules: RFC 8628 §5.1 asks for a bound on guessing,
  * which the 20^8 codes alone do not give a patient guesser.
  */
 static struct passwd_rl	*device_rl;
-#define DEVICE_NORESOURCE	"Requested resource does not exist."
-#define DEVICE_BADFORM		"The form has expired or was not sent by " \
-				"this site; go back and try again."
-
-static int
-device_b64url_ok(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (s == NULL || strlen(s) != len)
-		return (0);
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
-		    s[i] == '_'))
-			return (0);
-	return (1);
-}
 
 static const char *
 jstr(const json_t *o, const char *k)
@@ -152,7 +137,7 @@ device_csrf_cookie(struct http_request *req)
 			return (NULL);
 		if ((s = strndup(v, n)) == NULL)
 			fatal("%s: strndup", __func__);
-		if (!device_b64url_ok(s, DEVICE_CSRF_LEN)) {
+		if (!oidc_b64url_ok(s, DEVICE_CSRF_LEN)) {
 			free(s);
 			return (NULL);
 		}
@@ -244,7 +229,7 @@ device_created(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	}
 	dcode = jstr(reply, "deviceCode");
 	ucode = jstr(reply, "userCode");
-	if (!device_b64url_ok(dcode, DEVICE_CODE_LEN) ||
+	if (!oidc_b64url_ok(dcode, DEVICE_CODE_LEN) ||
 	    strlen(ucode) != STORE_USER_CODE_LEN)
 		fatalx("%s: bad device codes from storage", __func__);
 	uri = device_verification_uri();
@@ -604,7 +589,7 @@ device_callback(struct http_conn *c, struct http_request *req)
 		    desc : "", desc ? strnlen(desc, DEVICE_ERRTEXT_MAX) : 0));
 		rv = oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_DEVICE_DENY,
 		    json_pack("{s:s}", "userCode", canon), device_denied);
-	} else if (!device_b64url_ok(code, DEVICE_AUTHCODE_LEN)) {
+	} else if (!oidc_b64url_ok(code, DEVICE_AUTHCODE_LEN)) {
 		oidc_error_page(fl, 400, "Invalid or expired auth code.");
 		goto done;
 	} else
@@ -648,7 +633,7 @@ device_token(struct oidc_flow *fl, const struct oauth2_token_request *tr)
 {
 	json_t	*ask;
 
-	if (!device_b64url_ok(tr->device_code, DEVICE_CODE_LEN)) {
+	if (!oidc_b64url_ok(tr->device_code, DEVICE_CODE_LEN)) {
 		oidc_json_error(fl, 400, "invalid_grant",
 		    "Invalid Device code.");
 		return (0);

@@ -1374,13 +1374,15 @@ scope_peer(const char *s)
 
 /*
  * Dex's scope rules for a client: openid required, the known scopes,
- * and cross-client audiences only with the peer's trust.  Sets the
- * description; returns OAUTH2_OK or the error, whose code the caller
- * picks (invalid_scope at /auth, invalid_request at /token).
+ * and cross-client audiences only with the peer's trust.  With cc,
+ * Dex master's rules for client_credentials instead: no openid needed,
+ * offline_access and federated:id refused at once.  Sets the
+ * description; returns 0 or -1, whose error code the caller picks
+ * (invalid_scope at /auth, invalid_request at /token).
  */
 static int
-scopes_check(const struct oauth2_conf *conf, const char *client_id,
-    const struct fields *f, char *desc, size_t descsz)
+scopes_check_as(const struct oauth2_conf *conf, const char *client_id,
+    const struct fields *f, char *desc, size_t descsz, int cc)
 {
 	const char	*unrec[OAUTH2_MAX_SCOPES], *bad[OAUTH2_MAX_SCOPES];
 	const char	*peer;
@@ -1392,6 +1394,12 @@ scopes_check(const struct oauth2_conf *conf, const char *client_id,
 		return (-1);
 	}
 	for (i = 0; i < f->n; i++) {
+		if (cc && (strcmp(f->v[i], "offline_access") == 0 ||
+		    strcmp(f->v[i], "federated:id") == 0)) {
+			(void)snprintf(desc, descsz, "client_credentials "
+			    "grant does not support %s scope.", f->v[i]);
+			return (-1);
+		}
 		if (strcmp(f->v[i], SCOPE_OPENID) == 0)
 			openid = 1;
 		else if (scope_known(f->v[i]))
@@ -1403,7 +1411,7 @@ scopes_check(const struct oauth2_conf *conf, const char *client_id,
 		else
 			naud++;
 	}
-	if (!openid) {
+	if (!openid && !cc) {
 		(void)strlcpy(desc, "Missing required scope(s) [\"openid\"].",
 		    descsz);
 		return (-1);
@@ -1423,6 +1431,13 @@ scopes_check(const struct oauth2_conf *conf, const char *client_id,
 		return (-1);
 	}
 	return (0);
+}
+
+static int
+scopes_check(const struct oauth2_conf *conf, const char *client_id,
+    const struct fields *f, char *desc, size_t descsz)
+{
+	return (scopes_check_as(conf, client_id, f, desc, descsz, 0));
 }
 
 static json_t *
@@ -1914,57 +1929,6 @@ token_scopes(const struct oauth2_conf *conf, const struct http_params *form,
 }
 
 /*
- * Dex master's scope rules for client_credentials: no openid needed,
- * offline_access and federated:id refused at once, the others as for
- * the other grants, all as invalid_scope.
- */
-static int
-cc_scopes_check(const struct oauth2_conf *conf, const char *client_id,
-    const struct fields *f, char *desc, size_t descsz)
-{
-	const char	*unrec[OAUTH2_MAX_SCOPES], *bad[OAUTH2_MAX_SCOPES];
-	const char	*peer;
-	size_t		 i, nunrec = 0, nbad = 0, naud = 0;
-
-	if (f->toomany) {
-		(void)strlcpy(desc, "Too many scopes.", descsz);
-		return (-1);
-	}
-	for (i = 0; i < f->n; i++) {
-		if (strcmp(f->v[i], "offline_access") == 0 ||
-		    strcmp(f->v[i], "federated:id") == 0) {
-			(void)snprintf(desc, descsz, "client_credentials "
-			    "grant does not support %s scope.", f->v[i]);
-			return (-1);
-		}
-		if (strcmp(f->v[i], SCOPE_OPENID) == 0 ||
-		    scope_known(f->v[i]))
-			continue;
-		if ((peer = scope_peer(f->v[i])) == NULL)
-			unrec[nunrec++] = f->v[i];
-		else if (!oauth2_peer_trusted(conf, client_id, peer))
-			bad[nbad++] = f->v[i];
-		else
-			naud++;
-	}
-	if (nunrec > 0) {
-		desc_quote_list(desc, descsz, "Unrecognized scope(s) ", unrec,
-		    nunrec);
-		return (-1);
-	}
-	if (nbad > 0) {
-		desc_quote_list(desc, descsz, "Client can't request scope(s) ",
-		    bad, nbad);
-		return (-1);
-	}
-	if (naud > OAUTH2_MAX_AUDIENCE) {
-		(void)strlcpy(desc, "Too many audience scopes.", descsz);
-		return (-1);
-	}
-	return (0);
-}
-
-/*
  * client_credentials (Dex master's server/grants/clientcredentials.go):
  * a confidential client only, then its scopes, then the nonce.
  */
@@ -1979,8 +1943,8 @@ cc_request(const struct oauth2_conf *conf, const struct http_params *form,
 		    "Public clients cannot use client_credentials grant."));
 	if (fields_split(&f, param(form, "scope")) == -1)
 		return (token_err(tr, OAUTH2_SERVER_ERROR, NULL));
-	if (cc_scopes_check(conf, tr->client->id, &f, tr->description,
-	    sizeof(tr->description)) == -1) {
+	if (scopes_check_as(conf, tr->client->id, &f, tr->description,
+	    sizeof(tr->description), 1) == -1) {
 		fields_free(&f);
 		return (token_err(tr, OAUTH2_INVALID_SCOPE, NULL));
 	}

@@ -531,7 +531,7 @@ oidc_dispatch(struct privsep_proc *p, struct imsg *imsg)
  * Helpers
  */
 
-static int
+int
 oidc_b64url_ok(const char *s, size_t len)
 {
 	size_t	 i;

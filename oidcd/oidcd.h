@@ -512,6 +512,7 @@ struct oauth2_token_request;
 typedef void (*oidc_cb)(struct oidc_flow *, uint32_t, json_t *,
     const char *, size_t);
 struct oidc_flow *oidc_flow_new(struct http_conn *, struct http_request *);
+int	 oidc_b64url_ok(const char *, size_t);
 json_t	*oidc_flow_data(struct oidc_flow *);
 void	 oidc_flow_cookie(struct oidc_flow *, const char *);
 const struct oauth2_conf *oidc_conf(void);
