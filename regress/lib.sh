@@ -246,3 +246,32 @@ stop_upstream() {
 	done
 	daemon_pids=$sp_left
 }
+
+# run_node NAME ARGS...: regress/node/$NODE_SCRIPT ARGS, its TAP lines
+# relayed; a crash, or no line at all, is a failure.
+run_node() {
+	rn_name=$1
+	shift
+	node "$top/regress/node/$NODE_SCRIPT" "$@" >"$scratch/$rn_name.tap" \
+	    2>&1
+	rn_rc=$?
+	relay <"$scratch/$rn_name.tap"
+	if ! grep -q '^ok - ' "$scratch/$rn_name.tap" ||
+	    { [ $rn_rc -ne 0 ] && ! grep -q '^not ok' "$scratch/$rn_name.tap"; }
+	then
+		not_ok "$NODE_SCRIPT $rn_name exited $rn_rc"
+		grep -v '^ok' "$scratch/$rn_name.tap" | tail -n 15 |
+		    sed 's/^/# /'
+	fi
+}
+
+# log_on_failure LOG: the end of a daemon log when something failed
+# since the last look.
+t_seen=0
+log_on_failure() {
+	if [ "$t_failed" -gt "$t_seen" ]; then
+		diag "last lines of $1:"
+		grep -v ' debug ' "$1" | tail -n 25 | sed 's/^/#   /'
+	fi
+	t_seen=$t_failed
+}

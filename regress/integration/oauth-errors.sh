@@ -28,30 +28,7 @@ OAUTH_CONFIG_LIB=1
 
 nodedir=$top/regress/node
 
-# run_node NAME ARGS...: errors.mjs ARGS, relayed; a crash is a failure.
-run_node() {
-	rn_name=$1
-	shift
-	node "$nodedir/errors.mjs" "$@" >"$scratch/$rn_name.tap" 2>&1
-	rn_rc=$?
-	relay <"$scratch/$rn_name.tap"
-	if ! grep -q '^ok - ' "$scratch/$rn_name.tap" ||
-	    { [ $rn_rc -ne 0 ] && ! grep -q '^not ok' "$scratch/$rn_name.tap"; }
-	then
-		not_ok "errors.mjs $rn_name exited $rn_rc"
-		grep -v '^ok' "$scratch/$rn_name.tap" | tail -n 15 |
-		    sed 's/^/# /'
-	fi
-}
-
-t_seen=0
-log_on_failure() {
-	if [ "$t_failed" -gt "$t_seen" ]; then
-		diag "last lines of $1:"
-		tail -n 25 "$1" | sed 's/^/#   /'
-	fi
-	t_seen=$t_failed
-}
+NODE_SCRIPT=errors.mjs
 
 # start NAME CONFIG PORT: a daemon, ready, or a failure.
 start() {

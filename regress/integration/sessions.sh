@@ -35,30 +35,8 @@ if [ ! -d "$nodedir/node_modules/openid-client" ]; then
 	(cd "$nodedir" && npm ci --no-audit --no-fund) >"$scratch/npm.log" 2>&1
 fi
 
-# run_node NAME ARGS...: sessions.mjs ARGS, relayed; a crash fails.
-run_node() {
-	rn_name=$1
-	shift
-	node "$nodedir/sessions.mjs" "$@" >"$scratch/$rn_name.tap" 2>&1
-	rn_rc=$?
-	relay <"$scratch/$rn_name.tap"
-	if ! grep -q '^ok - ' "$scratch/$rn_name.tap" ||
-	    { [ $rn_rc -ne 0 ] && ! grep -q '^not ok' "$scratch/$rn_name.tap"; }
-	then
-		not_ok "sessions.mjs $rn_name exited $rn_rc"
-		grep -v '^ok' "$scratch/$rn_name.tap" | tail -n 15 |
-		    sed 's/^/# /'
-	fi
-}
+NODE_SCRIPT=sessions.mjs
 
-t_seen=0
-log_on_failure() {
-	if [ "$t_failed" -gt "$t_seen" ]; then
-		diag "last lines of $1:"
-		grep -v ' debug ' "$1" | tail -n 25 | sed 's/^/#   /'
-	fi
-	t_seen=$t_failed
-}
 
 ensure_users
 port=$(free_port)
