@@ -1267,13 +1267,53 @@ code_replayed(struct db_txn *t, uint64_t now, json_t *tomb, const char *what)
 	return (rc);
 }
 
+/*
+ * What a redeemed code leaves: a tombstone that names the refresh family
+ * it started (when the request asked for one and the connector allows
+ * it), so that the code coming back can revoke that family.  salt is
+ * the family's first-token salt (NULL: a random one).
+ */
+static int
+redeem_tomb(struct db_txn *t, const struct store_policy *sp, uint64_t now,
+    json_t *grant, const char *salt, json_t *req, json_t **tombp,
+    char **tokenp)
+{
+	uint8_t		 fid[STORE_FAMILY_BYTES];
+	char		 fhex[STORE_FAMILY_HEX + 1];
+	int		 rc;
+
+	*tokenp = NULL;
+	if ((*tombp = json_pack("{s:b}", "redeemed", 1)) == NULL)
+		fatalx("%s: json_pack", __func__);
+	if (!json_is_true(json_object_get(req, "refresh")) ||
+	    !refresh_allowed(sp, grant))
+		return (DB_OK);
+	if ((rc = family_create(t, sp, now, grant, salt, fid, tokenp)) !=
+	    DB_OK)
+		return (rc);
+	hex(fid, sizeof(fid), fhex);
+	set_new(*tombp, "family", json_string(fhex));
+	return (DB_OK);
+}
+
+/* {"ok", "grant", "refreshToken" (or absent)}; grant is consumed. */
+static json_t *
+redeemed_reply(json_t *grant, const char *token)
+{
+	json_t	*r = reply_ok();
+
+	set_new(r, "grant", grant);
+	if (token != NULL)
+		set_new(r, "refreshToken", json_string(token));
+	return (r);
+}
+
 int
 store_code_redeem(struct db_txn *t, const struct store_policy *sp,
     uint64_t now, json_t *req, json_t **reply)
 {
-	uint8_t		 hash[HASH_LEN], fid[STORE_FAMILY_BYTES];
+	uint8_t		 hash[HASH_LEN];
 	char		 hb64[STORE_HASH_LEN + 1];
-	char		 fhex[STORE_FAMILY_HEX + 1];
 	const char	*code = str(req, "code");
 	char		*token = NULL;
 	json_t		*rec, *tomb, *grant, *err;
@@ -1321,25 +1361,15 @@ store_code_redeem(struct db_txn *t, const struct store_policy *sp,
 	}
 
 	grant = json_object_get(rec, "grant");
-	if ((tomb = json_pack("{s:b}", "redeemed", 1)) == NULL)
-		fatalx("%s: json_pack", __func__);
-	if (json_is_true(json_object_get(req, "refresh")) &&
-	    refresh_allowed(sp, grant)) {
-		sha256_b64(code, strlen(code), hb64);
-		if ((rc = family_create(t, sp, now, grant, hb64, fid,
-		    &token)) != DB_OK)
-			goto done;
-		hex(fid, sizeof(fid), fhex);
-		set_new(tomb, "family", json_string(fhex));
-	}
+	sha256_b64(code, strlen(code), hb64);
+	if ((rc = redeem_tomb(t, sp, now, grant, hb64, req, &tomb,
+	    &token)) != DB_OK)
+		goto done;
 	/* The tombstone replaces the code under the same key. */
 	if ((rc = db_put(t, DB_KIND_CODE, hash, sizeof(hash), REC_TOMBSTONE,
 	    tomb, exp + STORE_TOMBSTONE_MARGIN)) != DB_OK)
 		goto done;
-	*reply = reply_ok();
-	set_new(*reply, "grant", json_deep_copy(grant));
-	if (token != NULL)
-		set_new(*reply, "refreshToken", json_string(token));
+	*reply = redeemed_reply(json_deep_copy(grant), token);
  done:
 	if (token != NULL)
 		freezero(token, strlen(token));
@@ -2854,8 +2884,7 @@ int
 store_device_poll(struct db_txn *t, const struct store_policy *sp,
     uint64_t now, json_t *req, json_t **reply)
 {
-	uint8_t		 hash[HASH_LEN], fid[STORE_FAMILY_BYTES];
-	char		 fhex[STORE_FAMILY_HEX + 1];
+	uint8_t		 hash[HASH_LEN];
 	const char	*code = str(req, "deviceCode"), *status;
 	char		*token = NULL;
 	json_t		*tok, *tomb = NULL, *grant, *err;
@@ -2923,23 +2952,13 @@ store_device_poll(struct db_txn *t, const struct store_policy *sp,
 		*reply = err;
 		goto done;
 	}
-	if ((tomb = json_pack("{s:b}", "redeemed", 1)) == NULL)
-		fatalx("%s: json_pack", __func__);
-	if (json_is_true(json_object_get(req, "refresh")) &&
-	    refresh_allowed(sp, grant)) {
-		if ((rc = family_create(t, sp, now, grant, NULL, fid,
-		    &token)) != DB_OK)
-			goto done;
-		hex(fid, sizeof(fid), fhex);
-		set_new(tomb, "family", json_string(fhex));
-	}
+	if ((rc = redeem_tomb(t, sp, now, grant, NULL, req, &tomb,
+	    &token)) != DB_OK)
+		goto done;
 	if ((rc = devtoken_put(t, hash, REC_DEVTOMB, tomb,
 	    db_record_exp(tok))) != DB_OK)
 		goto done;
-	*reply = reply_ok();
-	set_new(*reply, "grant", json_incref(grant));
-	if (token != NULL)
-		set_new(*reply, "refreshToken", json_string(token));
+	*reply = redeemed_reply(json_incref(grant), token);
  done:
 	if (token != NULL)
 		freezero(token, strlen(token));
