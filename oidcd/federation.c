@@ -942,3 +942,38 @@ federation_exchange(const json_t *req, int n, uint32_t peerid)
 	}
 	fed_op_next(fo);
 }
+
+/*
+ * IMSG_CONN_LOGOUT: where the user signs out of the upstream too, when
+ * its discovery named an end_session_endpoint (OpenID RP-Initiated
+ * Logout 1.0).  We keep no upstream ID token to hint with, so the
+ * upstream hears our client_id and where to send the browser back.
+ */
+void
+federation_logout(const json_t *req, int n, uint32_t peerid)
+{
+	struct fed_conn	*fc;
+	struct http_kv	 kv[2];
+	const char	*back = jstr(req, "postLogoutRedirectUri");
+	char		*url;
+
+	fc = fed_find(jstr(req, "connectorId") ? jstr(req, "connectorId") :
+	    "");
+	if (fc == NULL || !fc->fc_ready || fc->fc_conf == NULL ||
+	    fc->fc_conf->uc_end_session_url == NULL || back == NULL) {
+		connector_reply(n, peerid, json_pack("{s:b}", "ok", 1));
+		return;
+	}
+	kv[0].key = "client_id";
+	kv[0].value = fc->fc_conf->uc_client_id;
+	kv[1].key = "post_logout_redirect_uri";
+	kv[1].value = back;
+	if ((url = oauth2_redirect(fc->fc_conf->uc_end_session_url, 0, kv,
+	    2)) == NULL) {
+		connector_reply(n, peerid, json_pack("{s:b}", "ok", 1));
+		return;
+	}
+	connector_reply(n, peerid, json_pack("{s:b, s:s}", "ok", 1, "url",
+	    url));
+	free(url);
+}

@@ -289,6 +289,8 @@ frontend_discovery(json_t *cfg)
 	/* Not Dex's (dex.md §10): appended, Dex's members keep their order. */
 	frontend_discovery_add(d, "revocation_endpoint", iss, ipath,
 	    "/token/revoke");
+	frontend_discovery_add(d, "end_session_endpoint", iss, ipath,
+	    "/logout");
 	free(env->fe_discovery);
 	if ((env->fe_discovery = json_dumps(d, JSON_INDENT(2) |
 	    JSON_PRESERVE_ORDER)) == NULL)

@@ -113,6 +113,9 @@ struct oauth2_client {
 	int		  grant_mask;		/* OAUTH2_GT_*, 0: any */
 	char		**cc_groups;	/* clientCredentialsClaims.groups */
 	size_t		  ncc_groups;
+	char		**post_logout_uris;	/* postLogoutRedirectURIs */
+	size_t		  npost_logout_uris;
+	char		 *backchannel_uri;	/* NULL when not set */
 };
 
 struct oauth2_connector {

@@ -42,7 +42,7 @@ want = ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
     "id_token_signing_alg_values_supported",
     "code_challenge_methods_supported", "scopes_supported",
     "token_endpoint_auth_methods_supported", "claims_supported",
-    "revocation_endpoint"]
+    "revocation_endpoint", "end_session_endpoint"]
 assert keys == want, keys
 d = dict(d)
 iss = sys.argv[2]
@@ -53,6 +53,7 @@ assert d["jwks_uri"] == iss + "/keys"
 assert d["userinfo_endpoint"] == iss + "/userinfo"
 assert d["introspection_endpoint"] == iss + "/token/introspect"
 assert d["revocation_endpoint"] == iss + "/token/revoke"
+assert d["end_session_endpoint"] == iss + "/logout"
 assert d["grant_types_supported"] == ["authorization_code", "refresh_token",
     "urn:ietf:params:oauth:grant-type:device_code",
     "urn:ietf:params:oauth:grant-type:token-exchange"], d["grant_types_supported"]
