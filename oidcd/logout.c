@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -59,6 +60,10 @@
 
 #define LOGOUT_STATE_MAX	16384	/* our state through the upstream */
 #define LOGOUT_BUSY		"The service is busy; try again later."
+#define LOGOUT_BC_MAX		STORE_SESSION_CLIENTS_MAX	/* tokens */
+#define LOGOUT_TOKEN_LIFETIME	120	/* s; the signer's bound */
+#define LOGOUT_EVENT		"http://schemas.openid.net/event/" \
+				"backchannel-logout"
 
 static const char *
 jstr(const json_t *o, const char *k)
@@ -194,28 +199,16 @@ logout_state_make(json_t *d)
 	return (s);
 }
 
-/* Storage ended the session (or had none). */
+/* After back-channel logout: the upstream's logout, or the end. */
 static void
-logout_ended(struct oidc_flow *fl, uint32_t type, json_t *reply,
-    const char *data, size_t len)
+logout_upstream(struct oidc_flow *fl)
 {
 	const struct oauth2_connector	*cn;
 	const char			*conn;
 	char				*back, *state;
-	json_t				*ask;
+	json_t				*ask, *d = oidc_flow_data(fl);
 
-	if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
-		oidc_error_page(fl, 503, LOGOUT_BUSY);
-		return;
-	}
-	oidc_session_clear(fl);
-	if (!json_is_true(json_object_get(reply, "ended"))) {
-		logout_finish(fl);
-		return;
-	}
-	conn = jstr(reply, "connectorId");
-	log_info("logout: browser session of user %s (connector %s) ended",
-	    jstr(reply, "userId"), conn);
+	conn = jstr(d, "connectorId");
 	cn = oauth2_connector_find(oidc_conf(), conn);
 	if (cn == NULL || strcmp(conn, PASSWD_CONNECTOR_ID) == 0 ||
 	    strcmp(cn->type, "oidc") != 0) {
@@ -223,7 +216,7 @@ logout_ended(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		return;
 	}
 	back = logout_callback_uri();
-	state = logout_state_make(oidc_flow_data(fl));
+	state = logout_state_make(d);
 	if ((ask = json_pack("{s:s, s:s, s:s}", "connectorId", conn,
 	    "postLogoutRedirectUri", back, "state", state)) == NULL)
 		fatalx("%s: json_pack", __func__);
@@ -233,6 +226,132 @@ logout_ended(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_LOGOUT, ask,
 	    logout_upstream_url) == -1)
 		logout_finish(fl);
+}
+
+/*
+ * Back-channel logout (OpenID Back-Channel Logout 1.0): a logout token
+ * for every client the session signed in that has a
+ * backchannelLogoutURI, signed by the signer, POSTed by the connector
+ * (the frontends have no network).  The connector answers at once and
+ * sends in the background: a client that is down does not hold up the
+ * browser, and the connector logs what failed.
+ */
+static void
+logout_bc_sent(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *data, size_t len)
+{
+	/* Fire and forget: the connector logs failures. */
+}
+
+static void
+logout_bc_signed(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *jws, size_t len)
+{
+	const struct oauth2_client	*cl = NULL;
+	struct jose_jws			 p;
+	json_t				*d = oidc_flow_data(fl), *claims = NULL;
+	json_int_t			 left;
+	char				*tok;
+
+	/* Whose token it is, the signed payload says. */
+	memset(&p, 0, sizeof(p));
+	if (type == IMSG_SIGN_RESULT && jose_jws_parse(jws, len, &p) == 0 &&
+	    (claims = jose_json_object(p.payload, p.payload_len)) != NULL)
+		cl = oauth2_client_find(oidc_conf(), jstr(claims, "aud"));
+	if (cl != NULL && cl->backchannel_uri != NULL) {
+		if ((tok = strndup(jws, len)) == NULL)
+			fatal("%s: strndup", __func__);
+		if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_BACKCHANNEL,
+		    json_pack("{s:s, s:s, s:s}", "clientId", cl->id,
+		    "uri", cl->backchannel_uri, "logoutToken", tok),
+		    logout_bc_sent) == -1)
+			log_warnx("logout: back-channel logout of client %s "
+			    "not sent: too busy", cl->id);
+		free(tok);
+	} else
+		log_warnx("logout: a logout token was not signed");
+	json_decref(claims);
+	jose_jws_free(&p);
+	left = json_integer_value(json_object_get(d, "bcPending")) - 1;
+	json_object_set_new(d, "bcPending", json_integer(left));
+	if (left <= 0)
+		logout_upstream(fl);
+}
+
+/* The logout token's claims for one client; NULL when out of memory. */
+static json_t *
+logout_token_claims(const char *client, const char *sub, const char *sid)
+{
+	uint8_t		 rnd[16];
+	char		*jti;
+	json_t		*o;
+	time_t		 now = time(NULL);
+
+	arc4random_buf(rnd, sizeof(rnd));
+	if ((jti = jose_b64url_encode(rnd, sizeof(rnd))) == NULL)
+		fatalx("%s: encode", __func__);
+	o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}",
+	    "iss", oidc_conf()->issuer, "aud", client,
+	    "iat", (json_int_t)now, "exp", (json_int_t)now +
+	    LOGOUT_TOKEN_LIFETIME, "jti", jti, "sub", sub, "sid", sid,
+	    "events", LOGOUT_EVENT);
+	free(jti);
+	return (o);
+}
+
+/* Start the signatures; the number asked for (0: none to send). */
+static int
+logout_backchannel(struct oidc_flow *fl, json_t *reply)
+{
+	const struct oauth2_client	*cl;
+	json_t				*e, *d = oidc_flow_data(fl);
+	char				*sub;
+	size_t				 i;
+	int				 n = 0;
+
+	sub = jose_dex_subject(jstr(reply, "userId"),
+	    jstr(reply, "connectorId"));
+	if (sub == NULL)
+		return (0);
+	json_array_foreach(json_object_get(reply, "clients"), i, e) {
+		if (n >= LOGOUT_BC_MAX)
+			break;
+		cl = oauth2_client_find(oidc_conf(), json_string_value(e));
+		if (cl == NULL || cl->backchannel_uri == NULL)
+			continue;
+		if (oidc_ask_sign(fl, SIGN_TOKEN_LOGOUT, logout_token_claims(
+		    cl->id, sub, jstr(reply, "sid")), logout_bc_signed) == -1) {
+			log_warnx("logout: cannot ask for a logout token for "
+			    "client %s", cl->id);
+			continue;
+		}
+		n++;
+	}
+	free(sub);
+	json_object_set_new(d, "bcPending", json_integer(n));
+	return (n);
+}
+
+/* Storage ended the session (or had none). */
+static void
+logout_ended(struct oidc_flow *fl, uint32_t type, json_t *reply,
+    const char *data, size_t len)
+{
+	if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
+		oidc_error_page(fl, 503, LOGOUT_BUSY);
+		return;
+	}
+	oidc_session_clear(fl);
+	if (!json_is_true(json_object_get(reply, "ended"))) {
+		logout_finish(fl);
+		return;
+	}
+	log_info("logout: browser session of user %s (connector %s) ended",
+	    jstr(reply, "userId"), jstr(reply, "connectorId"));
+	json_object_set_new(oidc_flow_data(fl), "connectorId",
+	    json_string(jstr(reply, "connectorId")));
+	if (logout_backchannel(fl, reply) == 0)
+		logout_upstream(fl);
 }
 
 static int

@@ -2790,6 +2790,14 @@ oidc_session_of(struct http_request *req)
 	return (oidc_session_hash(req));
 }
 
+/* A token of kind (SIGN_TOKEN_*) signed; claims are consumed. */
+int
+oidc_ask_sign(struct oidc_flow *fl, uint32_t kind, json_t *claims,
+    oidc_cb cb)
+{
+	return (oidc_sign(fl, kind, claims, cb));
+}
+
 void
 oidc_session_clear(struct oidc_flow *fl)
 {

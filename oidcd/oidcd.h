@@ -137,6 +137,7 @@ enum imsg_type {
 	/* RP-initiated logout */
 	IMSG_STORE_SESSION_END,
 	IMSG_CONN_LOGOUT,
+	IMSG_CONN_BACKCHANNEL,
 	IMSG_MAX
 };
 
@@ -301,6 +302,11 @@ enum imsg_type {
  *                       {"url"} (the upstream's end_session_endpoint
  *                       with client_id and post_logout_redirect_uri)
  *                       or {} when the connector has none.
+ *   IMSG_CONN_BACKCHANNEL {"clientId", "uri", "logoutToken"} -> {} at
+ *                       once: the connector POSTs logout_token=... to
+ *                       the client's backchannelLogoutURI in the
+ *                       background and logs a failure (OpenID
+ *                       Back-Channel Logout 1.0).
  *
  * IMSG_CONN_STATUS (connector -> every frontend, unasked): a JSON object
  * {"connector id": "" when ready, else why not, ...} for /healthz/ready.
@@ -540,6 +546,7 @@ void	 oidc_token_grant(struct oidc_flow *, json_t *);
 json_t	*oidc_token_verify(const char *, int);
 char	*oidc_session_of(struct http_request *);
 void	 oidc_session_clear(struct oidc_flow *);
+int	 oidc_ask_sign(struct oidc_flow *, uint32_t, json_t *, oidc_cb);
 
 /* logout.c: RP-initiated logout */
 int	 logout_handle(struct http_conn *, struct http_request *,
@@ -567,6 +574,7 @@ void	 federation_callback(const json_t *, int, uint32_t);
 void	 federation_refresh(const json_t *, int, uint32_t);
 void	 federation_exchange(const json_t *, int, uint32_t);
 void	 federation_logout(const json_t *, int, uint32_t);
+void	 federation_backchannel(const json_t *, int, uint32_t);
 
 /* control.c */
 void	 control(struct privsep *, struct privsep_proc *);

@@ -19,7 +19,10 @@
 # post_logout_redirect_uri end the browser session and redirect with
 # state; an unregistered URI, a forged hint or a client_id that is not
 # the hint's audience get an error page and no redirect; an expired hint
-# is accepted; no hint shows the signed-out page.  Prints TAP.
+# is accepted; no hint shows the signed-out page.  Back-channel logout:
+# a small receiver in the node script gets a logout token for every
+# client of the ended session and verifies it with jose against /keys.
+# Prints TAP.
 
 OAUTH_CONFIG_LIB=1
 . "$(dirname "$0")/../lib.sh"
@@ -58,22 +61,25 @@ log_on_failure() {
 	fi
 }
 
-# logout_config FILE PORT: op_config, test-app with a post-logout URI,
+# logout_config FILE PORT BCPORT: op_config, test-app with a post-logout
+# URI, test-app and lonely-app with back-channel logout URIs on BCPORT,
 # ID tokens that expire soon (for the expired hint).
 logout_config() {
 	op_config "$1" "$2"
-	sed -i -e 's|^  - http://127.0.0.1:5555/callback$|&\n  postLogoutRedirectURIs:\n  - http://127.0.0.1:5555/logged-out|' \
+	sed -i -e 's|^  - http://127.0.0.1:5555/callback$|&\n  postLogoutRedirectURIs:\n  - http://127.0.0.1:5555/logged-out\n  backchannelLogoutURI: http://127.0.0.1:'"$3"'/bc/test-app|' \
+	    -e 's|^  - http://127.0.0.1:5557/callback$|&\n  backchannelLogoutURI: http://127.0.0.1:'"$3"'/bc/lonely-app|' \
 	    -e 's|^expiry:$|&\n  idTokens: 3s|' "$1"
 }
 
 ensure_users
 port=$(free_port)
 conf=$scratch/oidcd.yaml
-logout_config "$conf" "$port"
+bcport=$(free_port)
+logout_config "$conf" "$port" "$bcport"
 iss=http://127.0.0.1:$port/dex
 start_daemon "$conf" "$scratch/log"
 wait_ready "$iss/healthz/ready" && ok "daemon ready" || not_ok "daemon ready"
-run_node main main "$iss"
+run_node main main "$iss" "$bcport"
 if grep -q dex_session "$scratch/log"; then
 	not_ok "the cookie does not show up in the log"
 else
@@ -81,6 +87,8 @@ else
 fi
 check "the log says a session ended" \
     grep -q 'logout: browser session of user' "$scratch/log"
+check "the connector logs the back-channel logouts" \
+    grep -q 'back-channel logout of client lonely-app: done' "$scratch/log"
 log_on_failure "$scratch/log"
 stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "clean exit" || not_ok "exit status $rc"

@@ -17,15 +17,45 @@
 // with openid-client's buildEndSessionUrl as the relying party and
 // oplib's Agent as the browser.  Prints TAP lines without numbers.
 //
-// Usage:	node logout.mjs main ISSUER
+// Usage:	node logout.mjs main ISSUER BCPORT
+//
+// BCPORT is where the back-channel logout receiver listens: test-app and
+// lonely-app have backchannelLogoutURI http://127.0.0.1:BCPORT/bc/ID.
 
+import { createServer } from 'node:http';
 import * as client from 'openid-client';
+import { jwtVerify, createRemoteJWKSet } from 'jose';
 import {
 	REDIRECT, ok, is, diag, finish, sleep, jwtPayload, Agent,
 	browserLogin,
 } from './oplib.mjs';
 
-const [mode, issuer] = process.argv.slice(2);
+const [mode, issuer, bcport] = process.argv.slice(2);
+const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+// The back-channel receiver: every POST, by client, kept.
+const received = [];
+function receiver() {
+	const srv = createServer((req, res) => {
+		let body = '';
+		req.on('data', (c) => { body += c; });
+		req.on('end', () => {
+			received.push({ path: req.url, method: req.method,
+			    type: req.headers['content-type'],
+			    form: new URLSearchParams(body) });
+			res.writeHead(200, { 'cache-control': 'no-store' });
+			res.end();
+		});
+	});
+	return new Promise((resolve) => srv.listen(Number(bcport),
+	    '127.0.0.1', () => resolve(srv)));
+}
+
+async function waitFor(n, ms = 5000) {
+	const end = Date.now() + ms;
+	while (received.length < n && Date.now() < end)
+		await sleep(50);
+}
 const SCOPE = 'openid email profile';
 const LOGGED_OUT = 'http://127.0.0.1:5555/logged-out';
 const COOKIE = 'dex_session';
@@ -94,7 +124,47 @@ function isErrorPage(r) {
 	    /text\/html/.test(r.headers.get('content-type') || '');
 }
 
+// Both clients of the session got a logout token, valid against /keys.
+async function backchannel(idt) {
+	await waitFor(2);
+	is(received.map((x) => x.path).sort(), ['/bc/lonely-app',
+	    '/bc/test-app'], 'back-channel: a POST to each client\'s URI');
+	const jwks = createRemoteJWKSet(new URL(`${issuer}/keys`));
+	const id = jwtPayload(idt);
+	for (const x of received) {
+		const who = x.path.slice(4);
+		ok(x.method === 'POST' &&
+		    /^application\/x-www-form-urlencoded/.test(x.type),
+		    `back-channel ${who}: a form POST`);
+		const tok = x.form.get('logout_token');
+		let p = null;
+		try {
+			p = (await jwtVerify(tok, jwks, { issuer,
+			    audience: who, maxTokenAge: 300 })).payload;
+		} catch (e) {
+			diag(`${who}: ${e.message}`);
+		}
+		ok(p !== null, `back-channel ${who}: signature, iss, aud ok`);
+		if (p === null)
+			continue;
+		is(p.sub, id.sub, `back-channel ${who}: sub of the user`);
+		is(p.sid, id.sid, `back-channel ${who}: sid of the session`);
+		ok(typeof p.jti === 'string' && p.jti.length >= 16,
+		    `back-channel ${who}: a jti`);
+		ok(Number.isInteger(p.exp) && p.exp > p.iat &&
+		    p.exp - p.iat <= 120, `back-channel ${who}: iat, exp`);
+		is(p.events, { [EVENT]: {} },
+		    `back-channel ${who}: the logout event`);
+		ok(!('nonce' in p), `back-channel ${who}: no nonce`);
+	}
+	const jtis = new Set(received.map((x) =>
+	    jwtPayload(x.form.get('logout_token')).jti));
+	is(jtis.size, received.length, 'back-channel: a jti per token');
+	received.length = 0;
+}
+
 async function main() {
+	const srv = await receiver();
 	const app = await configure('test-app', 'test-secret');
 	const lonely = await configure('lonely-app', 'lonely-secret');
 	const meta = app.serverMetadata();
@@ -110,6 +180,7 @@ async function main() {
 	ok(old && old.length === 43, 'login: a session cookie');
 	is(await promptNone(lonely, a), true,
 	    'before logout: prompt=none signs lonely-app in');
+	received.length = 0;
 	const url = client.buildEndSessionUrl(app, {
 		id_token_hint: idt, post_logout_redirect_uri: LOGGED_OUT,
 		state: 'st8 &=?',
@@ -132,6 +203,7 @@ async function main() {
 	b.cookies.set(COOKIE, old);
 	is(await promptNone(lonely, b), 'login_required',
 	    'the old cookie again: its session is gone in storage');
+	await backchannel(idt);
 
 	// 2. An unregistered URI: an error page, no redirect.
 	const c = new Agent();
@@ -242,6 +314,18 @@ async function main() {
 	    s: 'cb' })).toString('base64url'));
 	ok(r.status === 302 && r.location?.searchParams.get('state') === 'cb',
 	    'callback with a registered URI: on to it with state');
+
+	// Refused logouts sent no logout token; the three that ended a
+	// session did, to lonely-app only for the one it was signed in by.
+	await waitFor(4);
+	await sleep(300);
+	is(received.map((x) => x.path).sort(), ['/bc/lonely-app',
+	    '/bc/test-app', '/bc/test-app', '/bc/test-app'],
+	    'back-channel: tokens for ended sessions only, to their clients');
+	ok(meta.backchannel_logout_supported === true &&
+	    meta.backchannel_logout_session_supported === true,
+	    'discovery: back-channel logout supported, with sid');
+	srv.close();
 }
 
 try {
