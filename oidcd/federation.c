@@ -969,15 +969,18 @@ federation_exchange(const json_t *req, int n, uint32_t peerid)
  * IMSG_CONN_LOGOUT: where the user signs out of the upstream too, when
  * its discovery named an end_session_endpoint (OpenID RP-Initiated
  * Logout 1.0).  We keep no upstream ID token to hint with, so the
- * upstream hears our client_id and where to send the browser back.
+ * upstream hears our client_id, where to send the browser back, and the
+ * frontend's state for that.
  */
 void
 federation_logout(const json_t *req, int n, uint32_t peerid)
 {
 	struct fed_conn	*fc;
-	struct http_kv	 kv[2];
+	struct http_kv	 kv[3];
 	const char	*back = jstr(req, "postLogoutRedirectUri");
+	const char	*state = jstr(req, "state");
 	char		*url;
+	size_t		 nkv = 2;
 
 	fc = fed_find(jstr(req, "connectorId") ? jstr(req, "connectorId") :
 	    "");
@@ -990,8 +993,13 @@ federation_logout(const json_t *req, int n, uint32_t peerid)
 	kv[0].value = fc->fc_conf->uc_client_id;
 	kv[1].key = "post_logout_redirect_uri";
 	kv[1].value = back;
+	if (state != NULL) {
+		kv[2].key = "state";
+		kv[2].value = state;
+		nkv = 3;
+	}
 	if ((url = oauth2_redirect(fc->fc_conf->uc_end_session_url, 0, kv,
-	    2)) == NULL) {
+	    nkv)) == NULL) {
 		connector_reply(n, peerid, json_pack("{s:b}", "ok", 1));
 		return;
 	}

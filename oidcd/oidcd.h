@@ -298,10 +298,11 @@ enum imsg_type {
  *   IMSG_CONN_EXCHANGE  {"connectorId", "subjectToken",
  *                       "subjectTokenType"} -> {"identity"} (RFC 8693,
  *                       as Dex's TokenIdentity()).
- *   IMSG_CONN_LOGOUT    {"connectorId", "postLogoutRedirectUri"} ->
- *                       {"url"} (the upstream's end_session_endpoint
- *                       with client_id and post_logout_redirect_uri)
- *                       or {} when the connector has none.
+ *   IMSG_CONN_LOGOUT    {"connectorId", "postLogoutRedirectUri",
+ *                       "state"} -> {"url"} (the upstream's
+ *                       end_session_endpoint with client_id,
+ *                       post_logout_redirect_uri and state) or {} when
+ *                       the connector has none.
  *   IMSG_CONN_BACKCHANNEL {"clientId", "uri", "logoutToken"} -> {} at
  *                       once: the connector POSTs logout_token=... to
  *                       the client's backchannelLogoutURI in the

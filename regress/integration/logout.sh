@@ -92,4 +92,33 @@ check "the connector logs the back-channel logouts" \
 log_on_failure "$scratch/log"
 stop_daemon "$daemon_pid"
 [ "$rc" = 0 ] && ok "clean exit" || not_ok "exit status $rc"
+
+# A session from an oidc connector with an end_session_endpoint (here
+# the receiver, by providerDiscoveryOverrides.endSessionURL).
+need_upstream || { done_testing; exit 0; }
+port=$(free_port)
+iss=http://127.0.0.1:$port/dex
+start_upstream u --client "oidcd:oidcd-secret:$iss/callback" ||
+    not_ok "upstream starts"
+OP_CONNECTORS="connectors:
+- type: oidc
+  id: up
+  name: up
+  config:
+    issuer: $up_issuer
+    clientID: oidcd
+    clientSecret: oidcd-secret
+    redirectURI: $iss/callback
+    providerDiscoveryOverrides:
+      endSessionURL: http://127.0.0.1:$bcport/upstream-logout"
+logout_config "$conf" "$port" "$bcport"
+start_daemon "$conf" "$scratch/log2"
+wait_ready "$iss/healthz/ready" && ok "daemon with an upstream ready" ||
+    not_ok "daemon with an upstream ready"
+run_node upstream upstream "$iss" "$bcport" "$up_issuer"
+check "the log says the user went to the upstream" \
+    grep -q "sent to the upstream's end_session_endpoint" "$scratch/log2"
+log_on_failure "$scratch/log2"
+stop_daemon "$daemon_pid"
+stop_upstream
 done_testing

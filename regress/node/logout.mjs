@@ -18,6 +18,9 @@
 // oplib's Agent as the browser.  Prints TAP lines without numbers.
 //
 // Usage:	node logout.mjs main ISSUER BCPORT
+//	node logout.mjs upstream ISSUER BCPORT UPSTREAM
+//		a session through the oidc connector "up", whose
+//		endSessionURL is the receiver's /upstream-logout
 //
 // BCPORT is where the back-channel logout receiver listens: test-app and
 // lonely-app have backchannelLogoutURI http://127.0.0.1:BCPORT/bc/ID.
@@ -29,6 +32,7 @@ import {
 	REDIRECT, ok, is, diag, finish, sleep, jwtPayload, Agent,
 	browserLogin,
 } from './oplib.mjs';
+import { fedLogin, describe } from './fedlib.mjs';
 
 const [mode, issuer, bcport] = process.argv.slice(2);
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -328,9 +332,69 @@ async function main() {
 	srv.close();
 }
 
+// A session from an upstream with an end_session_endpoint: the browser
+// goes there, then through /logout/callback back to the client.
+async function upstream(up) {
+	const srv = await receiver();
+	const app = await configure('test-app', 'test-secret');
+	const a = new Agent();
+	const s = await start(app);
+	const f = await fedLogin(s.url, { redirectUri: REDIRECT, upstream: up,
+	    chooseConnector: 'up', agent: a });
+	ok(f.failure === null && f.code !== null, 'upstream login',
+	    describe(f));
+	let idt = null;
+	try {
+		idt = (await client.authorizationCodeGrant(app, f.location, {
+			pkceCodeVerifier: s.verifier, expectedState: s.state,
+			expectedNonce: s.nonce, idTokenExpected: true,
+		})).id_token;
+	} catch (e) {
+		diag(`code redemption failed: ${e.error ?? e.message}`);
+	}
+	ok(idt !== null, 'upstream login: an ID token');
+	received.length = 0;
+	let r = await a.request(client.buildEndSessionUrl(app, {
+		id_token_hint: idt, post_logout_redirect_uri: LOGGED_OUT,
+		state: 'up-state',
+	}));
+	const want = `http://127.0.0.1:${bcport}/upstream-logout`;
+	const l = r.location;
+	ok(r.status === 302 && l !== null &&
+	    `${l.origin}${l.pathname}` === want,
+	    'logout: on to the upstream\'s end_session_endpoint',
+	    `${r.status} ${l}`);
+	is(l?.searchParams.get('client_id'), 'oidcd',
+	    'upstream logout: our client_id there');
+	is(l?.searchParams.get('post_logout_redirect_uri'),
+	    `${issuer}/logout/callback`,
+	    'upstream logout: back to /logout/callback');
+	ok(cookieSet(r).length === 1 && /Max-Age=0/.test(cookieSet(r)[0]),
+	    'upstream logout: our cookie is cleared');
+	const st = l?.searchParams.get('state');
+	ok(st && !st.includes('up-state'),
+	    'upstream logout: a state of ours, not the client\'s as such');
+	r = await a.request(`${issuer}/logout/callback?state=` +
+	    encodeURIComponent(st ?? ''));
+	ok(r.status === 302 && r.location !== null &&
+	    `${r.location.origin}${r.location.pathname}` === LOGGED_OUT &&
+	    r.location.searchParams.get('state') === 'up-state',
+	    '/logout/callback: on to the client with its state',
+	    `${r.status} ${r.location}`);
+	await waitFor(1);
+	is(received.map((x) => x.path), ['/bc/test-app'],
+	    'upstream session: back-channel logout of test-app');
+	if (received.length > 0 && idt !== null)
+		is(jwtPayload(received[0].form.get('logout_token')).sub,
+		    jwtPayload(idt).sub, 'its sub: the upstream user\'s');
+	srv.close();
+}
+
 try {
 	if (mode === 'main')
 		await main();
+	else if (mode === 'upstream')
+		await upstream(process.argv[5]);
 	else
 		ok(false, `unknown mode ${mode}`);
 } catch (e) {
