@@ -761,7 +761,7 @@ conf_client(struct oauth2_client *c, const json_t *o, char *err,
 		return (conf_err(err, errlen,
 		    "client %s: bad clientCredentialsClaims", c->id));
 	if (conf_strv(json_object_get(o, "postLogoutRedirectURIs"),
-	    OAUTH2_MAX_URIS, &c->post_logout_uris,
+	    OAUTH2_MAX_LOGOUT_URIS, &c->post_logout_uris,
 	    &c->npost_logout_uris) == -1)
 		return (conf_err(err, errlen,
 		    "client %s: bad postLogoutRedirectURIs", c->id));

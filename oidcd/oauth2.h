@@ -40,6 +40,8 @@
 #define OAUTH2_MAX_CLIENTS	4096
 #define OAUTH2_MAX_CONNECTORS	256
 #define OAUTH2_MAX_URIS		64	/* redirectURIs of one client */
+#define OAUTH2_MAX_LOGOUT_URIS	1024	/* postLogoutRedirectURIs: any the
+					   config parser lets through */
 #define OAUTH2_MAX_PEERS	256	/* trustedPeers of one client */
 #define OAUTH2_MAX_RTSETS	8	/* oauth2.responseTypes entries */
 #define OAUTH2_MAX_SCOPES	64	/* scopes in one request */
