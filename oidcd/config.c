@@ -124,6 +124,13 @@ config_frontend(const struct oidcd_conf *cf)
 		    "clientCredentialsClaims", json_pack("{s:o}", "groups",
 		    config_strv(&cl->cl_cc_groups))) == -1)
 			fatalx("%s: clientCredentialsClaims", __func__);
+		/* RP-initiated and back-channel logout (logout.c). */
+		if (json_object_set_new(c, "postLogoutRedirectURIs",
+		    config_strv(&cl->cl_post_logout_uris)) == -1 ||
+		    (cl->cl_backchannel_logout_uri != NULL &&
+		    json_object_set_new(c, "backchannelLogoutURI",
+		    json_string(cl->cl_backchannel_logout_uri)) == -1))
+			fatalx("%s: logout URIs", __func__);
 		if (cl->cl_secret != NULL) {
 			hash = config_secret_hash(cl->cl_secret);
 			json_object_set_new(c, "secretHash", json_string(hash));

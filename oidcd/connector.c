@@ -233,6 +233,8 @@ connector_dispatch_frontend(int fd, struct privsep_proc *p,
 	case IMSG_CONN_LOGIN:
 	case IMSG_CONN_CALLBACK:
 	case IMSG_CONN_EXCHANGE:
+	case IMSG_CONN_LOGOUT:
+	case IMSG_CONN_BACKCHANNEL:
 		break;
 	default:
 		return (-1);
@@ -465,6 +467,12 @@ connector_upstream(struct imsg *imsg, int n)
 		break;
 	case IMSG_CONN_EXCHANGE:
 		federation_exchange(req, n, peerid);
+		break;
+	case IMSG_CONN_LOGOUT:
+		federation_logout(req, n, peerid);
+		break;
+	case IMSG_CONN_BACKCHANNEL:
+		federation_backchannel(req, n, peerid);
 		break;
 	}
 	json_decref(req);

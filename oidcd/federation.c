@@ -53,6 +53,9 @@
 #define FED_RETRY_MAX		60
 #define FED_OPS_MAX		1024	/* operations in flight, all */
 #define FED_WHY_MAX		256
+#define FED_BC_MAX		256	/* back-channel logouts in flight */
+#define FED_BC_TIMEOUT_MS	5000	/* one back-channel logout POST */
+#define FED_BC_BODY_MAX		4096	/* of its answer, read and dropped */
 
 enum fed_kind {
 	FED_CALLBACK,
@@ -115,6 +118,11 @@ struct fed_env {
 	struct evdns_base	*fe_dns;
 	struct fed_conns	 fe_conns;
 	size_t			 fe_nops;
+	/* back-channel logout: any client's URI, the system's roots */
+	struct httpc		*fe_bc;
+	char			*fe_bc_ca;
+	size_t			 fe_bc_calen;
+	size_t			 fe_bc_n;	/* in flight */
 };
 
 static struct fed_env	 fed;
@@ -352,6 +360,20 @@ federation_configure(const json_t *cfg, const char *ca, size_t calen,
 	while ((fc = TAILQ_FIRST(&fed.fe_conns)) != NULL) {
 		TAILQ_REMOVE(&fed.fe_conns, fc, fc_entry);
 		fed_conn_free(fc);
+	}
+	/* Back-channel logout's client, made again with these roots. */
+	if (fed.fe_bc_n == 0) {
+		httpc_free(fed.fe_bc);
+		fed.fe_bc = NULL;
+	}
+	free(fed.fe_bc_ca);
+	fed.fe_bc_ca = NULL;
+	fed.fe_bc_calen = 0;
+	if (ca != NULL && calen > 0) {
+		if ((fed.fe_bc_ca = malloc(calen)) == NULL)
+			fatal("%s: malloc", __func__);
+		memcpy(fed.fe_bc_ca, ca, calen);
+		fed.fe_bc_calen = calen;
 	}
 	sk = jstr(cfg, "sealKey");
 	if (sk != NULL && *sk != '\0' && (jose_b64url_decode(sk, strlen(sk),
@@ -941,4 +963,134 @@ federation_exchange(const json_t *req, int n, uint32_t peerid)
 		fo->fo_access = xstrdup(tok);
 	}
 	fed_op_next(fo);
+}
+
+/*
+ * IMSG_CONN_LOGOUT: where the user signs out of the upstream too, when
+ * its discovery named an end_session_endpoint (OpenID RP-Initiated
+ * Logout 1.0).  We keep no upstream ID token to hint with, so the
+ * upstream hears our client_id, where to send the browser back, and the
+ * frontend's state for that.
+ */
+void
+federation_logout(const json_t *req, int n, uint32_t peerid)
+{
+	struct fed_conn	*fc;
+	struct http_kv	 kv[3];
+	const char	*back = jstr(req, "postLogoutRedirectUri");
+	const char	*state = jstr(req, "state");
+	char		*url;
+	size_t		 nkv = 2;
+
+	fc = fed_find(jstr(req, "connectorId") ? jstr(req, "connectorId") :
+	    "");
+	if (fc == NULL || !fc->fc_ready || fc->fc_conf == NULL ||
+	    fc->fc_conf->uc_end_session_url == NULL || back == NULL) {
+		connector_reply(n, peerid, json_pack("{s:b}", "ok", 1));
+		return;
+	}
+	kv[0].key = "client_id";
+	kv[0].value = fc->fc_conf->uc_client_id;
+	kv[1].key = "post_logout_redirect_uri";
+	kv[1].value = back;
+	if (state != NULL) {
+		kv[2].key = "state";
+		kv[2].value = state;
+		nkv = 3;
+	}
+	if ((url = oauth2_redirect(fc->fc_conf->uc_end_session_url, 0, kv,
+	    nkv)) == NULL) {
+		connector_reply(n, peerid, json_pack("{s:b}", "ok", 1));
+		return;
+	}
+	connector_reply(n, peerid, json_pack("{s:b, s:s}", "ok", 1, "url",
+	    url));
+	free(url);
+}
+
+/*
+ * Back-channel logout (OpenID Back-Channel Logout 1.0): POST the logout
+ * token to a client's backchannelLogoutURI.  The frontend hears at once
+ * that it is on its way; whether the client took it (200 or 204) only
+ * the log says, as nobody waits for it.
+ */
+struct fed_bc {
+	char	*fb_client;
+};
+
+static void
+fed_bc_cb(struct httpc_req *r, const struct httpc_response *resp,
+    const char *err, void *arg)
+{
+	struct fed_bc	*fb = arg;
+
+	fed.fe_bc_n--;
+	if (err != NULL)
+		log_warnx("back-channel logout of client %s failed: %s",
+		    fb->fb_client, err);
+	else if (resp->status != 200 && resp->status != 204)
+		log_warnx("back-channel logout of client %s: HTTP %d",
+		    fb->fb_client, resp->status);
+	else
+		log_info("back-channel logout of client %s: done",
+		    fb->fb_client);
+	free(fb->fb_client);
+	free(fb);
+}
+
+void
+federation_backchannel(const json_t *req, int n, uint32_t peerid)
+{
+	struct httpc_config	 hc;
+	struct httpc_form	 form;
+	struct httpc_url	 u;
+	struct fed_bc		*fb;
+	const char		*client = jstr(req, "clientId");
+	const char		*uri = jstr(req, "uri");
+	const char		*tok = jstr(req, "logoutToken");
+	const char		*hdrs[] = {
+	    "Content-Type: application/x-www-form-urlencoded", NULL };
+
+	connector_reply(n, peerid, json_pack("{s:b}", "ok", 1));
+	if (client == NULL || uri == NULL || tok == NULL ||
+	    strlen(uri) > HTTPC_URL_MAX || httpc_parse_url(uri, &u) == -1) {
+		log_warnx("back-channel logout: a malformed request");
+		return;
+	}
+	if (fed.fe_bc_n >= FED_BC_MAX) {
+		log_warnx("back-channel logout of client %s dropped: %d in "
+		    "flight", client, FED_BC_MAX);
+		return;
+	}
+	if (fed.fe_bc == NULL) {
+		memset(&hc, 0, sizeof(hc));
+		hc.ca_pem = fed.fe_bc_ca;
+		hc.ca_len = fed.fe_bc_calen;
+		hc.timeout_ms = FED_BC_TIMEOUT_MS;
+		hc.max_body = FED_BC_BODY_MAX;
+		if ((fed.fe_bc = httpc_new(fed.fe_base, fed.fe_dns, &hc)) ==
+		    NULL) {
+			log_warnx("back-channel logout: no HTTP client");
+			return;
+		}
+	}
+	memset(&form, 0, sizeof(form));
+	if (httpc_form_add(&form, "logout_token", tok) == -1) {
+		httpc_form_free(&form);
+		log_warnx("back-channel logout of client %s: token too long",
+		    client);
+		return;
+	}
+	if ((fb = calloc(1, sizeof(*fb))) == NULL)
+		fatal("%s: calloc", __func__);
+	fb->fb_client = xstrdup(client);
+	if (httpc_request(fed.fe_bc, "POST", uri, hdrs, form.buf, form.len,
+	    fed_bc_cb, fb) == NULL) {
+		log_warnx("back-channel logout of client %s: cannot send",
+		    client);
+		free(fb->fb_client);
+		free(fb);
+	} else
+		fed.fe_bc_n++;
+	httpc_form_free(&form);
 }

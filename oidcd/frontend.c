@@ -289,6 +289,12 @@ frontend_discovery(json_t *cfg)
 	/* Not Dex's (dex.md §10): appended, Dex's members keep their order. */
 	frontend_discovery_add(d, "revocation_endpoint", iss, ipath,
 	    "/token/revoke");
+	frontend_discovery_add(d, "end_session_endpoint", iss, ipath,
+	    "/logout");
+	if (json_object_set_new(d, "backchannel_logout_supported",
+	    json_true()) == -1 || json_object_set_new(d,
+	    "backchannel_logout_session_supported", json_true()) == -1)
+		fatalx("%s: backchannel_logout", __func__);
 	free(env->fe_discovery);
 	if ((env->fe_discovery = json_dumps(d, JSON_INDENT(2) |
 	    JSON_PRESERVE_ORDER)) == NULL)

@@ -689,6 +689,8 @@ client_free(struct oauth2_client *c)
 	strv_free(c->redirect_uris, c->nredirect_uris);
 	strv_free(c->trusted_peers, c->ntrusted_peers);
 	strv_free(c->cc_groups, c->ncc_groups);
+	strv_free(c->post_logout_uris, c->npost_logout_uris);
+	free(c->backchannel_uri);
 	explicit_bzero(c->secret_hash, sizeof(c->secret_hash));
 }
 
@@ -758,6 +760,15 @@ conf_client(struct oauth2_client *c, const json_t *o, char *err,
 	    -1)
 		return (conf_err(err, errlen,
 		    "client %s: bad clientCredentialsClaims", c->id));
+	if (conf_strv(json_object_get(o, "postLogoutRedirectURIs"),
+	    OAUTH2_MAX_LOGOUT_URIS, &c->post_logout_uris,
+	    &c->npost_logout_uris) == -1)
+		return (conf_err(err, errlen,
+		    "client %s: bad postLogoutRedirectURIs", c->id));
+	if (json_is_string(v = json_object_get(o, "backchannelLogoutURI")) &&
+	    *json_string_value(v) != '\0' &&
+	    (c->backchannel_uri = strdup(json_string_value(v))) == NULL)
+		return (conf_err(err, errlen, "out of memory"));
 	if ((v = json_object_get(o, "secretHash")) != NULL) {
 		if (!json_is_string(v) ||
 		    strlen(s = json_string_value(v)) != 64)

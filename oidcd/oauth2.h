@@ -40,6 +40,8 @@
 #define OAUTH2_MAX_CLIENTS	4096
 #define OAUTH2_MAX_CONNECTORS	256
 #define OAUTH2_MAX_URIS		64	/* redirectURIs of one client */
+#define OAUTH2_MAX_LOGOUT_URIS	1024	/* postLogoutRedirectURIs: any the
+					   config parser lets through */
 #define OAUTH2_MAX_PEERS	256	/* trustedPeers of one client */
 #define OAUTH2_MAX_RTSETS	8	/* oauth2.responseTypes entries */
 #define OAUTH2_MAX_SCOPES	64	/* scopes in one request */
@@ -113,6 +115,9 @@ struct oauth2_client {
 	int		  grant_mask;		/* OAUTH2_GT_*, 0: any */
 	char		**cc_groups;	/* clientCredentialsClaims.groups */
 	size_t		  ncc_groups;
+	char		**post_logout_uris;	/* postLogoutRedirectURIs */
+	size_t		  npost_logout_uris;
+	char		 *backchannel_uri;	/* NULL when not set */
 };
 
 struct oauth2_connector {

@@ -2546,6 +2546,8 @@ oidc_handle(struct http_conn *c, struct http_request *req, const char *path)
 	}
 	if (strncmp(path, "/device", 7) == 0 && device_handle(c, req, path))
 		return (1);
+	if (strncmp(path, "/logout", 7) == 0 && logout_handle(c, req, path))
+		return (1);
 	if ((req->method == HTTP_METHOD_GET ||
 	    req->method == HTTP_METHOD_HEAD) &&
 	    (strncmp(path, "/static/", 8) == 0 ||
@@ -2770,6 +2772,45 @@ oidc_session_chooser(struct oidc_flow *fl, struct http_request *req,
 		return (1);
 	}
 	return (0);
+}
+
+/*
+ * For logout.c: one of our tokens verified (expired or not when asked),
+ * the request's browser session, and the cookie that ends it.
+ */
+json_t *
+oidc_token_verify(const char *tok, int expired_ok)
+{
+	return (oidc_verify_jwt_exp(tok, strlen(tok), expired_ok));
+}
+
+char *
+oidc_session_of(struct http_request *req)
+{
+	return (oidc_session_hash(req));
+}
+
+/* A token of kind (SIGN_TOKEN_*) signed; claims are consumed. */
+int
+oidc_ask_sign(struct oidc_flow *fl, uint32_t kind, json_t *claims,
+    oidc_cb cb)
+{
+	return (oidc_sign(fl, kind, claims, cb));
+}
+
+void
+oidc_session_clear(struct oidc_flow *fl)
+{
+	struct http_conn	*c;
+	int			 secure;
+
+	if (!oe->oe_sess_on || (c = oidc_conn(fl)) == NULL)
+		return;
+	secure = http_conn_is_tls(c) ||
+	    strncmp(oe->oe_conf->issuer, "https:", 6) == 0;
+	free(fl->fl_cookie);
+	fl->fl_cookie = session_set_cookie(oe->oe_sess_cookie, "",
+	    oe->oe_prefix, secure, 0);
 }
 
 /*

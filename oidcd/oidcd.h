@@ -134,6 +134,10 @@ enum imsg_type {
 	IMSG_STORE_SESSION_CREATE,
 	IMSG_STORE_SESSION_LOGIN,
 	IMSG_STORE_SESSION_GET,
+	/* RP-initiated logout */
+	IMSG_STORE_SESSION_END,
+	IMSG_CONN_LOGOUT,
+	IMSG_CONN_BACKCHANNEL,
 	IMSG_MAX
 };
 
@@ -262,6 +266,11 @@ enum imsg_type {
  *                             than maxAge, another user than sub.
  *   IMSG_STORE_SESSION_GET    {"session"} -> {"connectorId"}, or
  *                             login_required.
+ *   IMSG_STORE_SESSION_END    {"session"} -> {"ended": true, "sid",
+ *                             "userId", "connectorId", "clients" [..]}:
+ *                             the browser session is deleted (its
+ *                             refresh tokens live on); {"ended": false}
+ *                             when there was no live one.
  *
  * Connector protocol (frontend -> connector), same framing, reply
  * IMSG_CONN_RESULT {"ok": true, "identity"} or {"ok": false, "error",
@@ -289,6 +298,16 @@ enum imsg_type {
  *   IMSG_CONN_EXCHANGE  {"connectorId", "subjectToken",
  *                       "subjectTokenType"} -> {"identity"} (RFC 8693,
  *                       as Dex's TokenIdentity()).
+ *   IMSG_CONN_LOGOUT    {"connectorId", "postLogoutRedirectUri",
+ *                       "state"} -> {"url"} (the upstream's
+ *                       end_session_endpoint with client_id,
+ *                       post_logout_redirect_uri and state) or {} when
+ *                       the connector has none.
+ *   IMSG_CONN_BACKCHANNEL {"clientId", "uri", "logoutToken"} -> {} at
+ *                       once: the connector POSTs logout_token=... to
+ *                       the client's backchannelLogoutURI in the
+ *                       background and logs a failure (OpenID
+ *                       Back-Channel Logout 1.0).
  *
  * IMSG_CONN_STATUS (connector -> every frontend, unasked): a JSON object
  * {"connector id": "" when ready, else why not, ...} for /healthz/ready.
@@ -526,6 +545,14 @@ void	 oidc_redirect(struct oidc_flow *, int, const char *);
 void	 oidc_page(struct oidc_flow *, int, const char *, json_t *);
 void	 oidc_error_page(struct oidc_flow *, int, const char *);
 void	 oidc_token_grant(struct oidc_flow *, json_t *);
+json_t	*oidc_token_verify(const char *, int);
+char	*oidc_session_of(struct http_request *);
+void	 oidc_session_clear(struct oidc_flow *);
+int	 oidc_ask_sign(struct oidc_flow *, uint32_t, json_t *, oidc_cb);
+
+/* logout.c: RP-initiated logout */
+int	 logout_handle(struct http_conn *, struct http_request *,
+	    const char *);
 
 /* device.c: the device flow (RFC 8628) */
 int	 device_handle(struct http_conn *, struct http_request *,
@@ -548,6 +575,8 @@ void	 federation_login(const json_t *, int, uint32_t);
 void	 federation_callback(const json_t *, int, uint32_t);
 void	 federation_refresh(const json_t *, int, uint32_t);
 void	 federation_exchange(const json_t *, int, uint32_t);
+void	 federation_logout(const json_t *, int, uint32_t);
+void	 federation_backchannel(const json_t *, int, uint32_t);
 
 /* control.c */
 void	 control(struct privsep *, struct privsep_proc *);

@@ -268,6 +268,7 @@ storage_request(struct privsep_proc *p, struct imsg *imsg)
 	case IMSG_STORE_SESSION_CREATE:
 	case IMSG_STORE_SESSION_LOGIN:
 	case IMSG_STORE_SESSION_GET:
+	case IMSG_STORE_SESSION_END:
 		break;
 	default:
 		return (-1);

@@ -274,6 +274,11 @@ static const struct field sessget_fields[] = {
 	{ NULL }
 };
 
+static const struct field sessend_fields[] = {
+	{ "session",		F_B64, STORE_HASH_LEN, 0, F_REQ },
+	{ NULL }
+};
+
 static int	 check_object(json_t *, const struct field *);
 
 static int
@@ -487,6 +492,8 @@ store_request_check(int type, json_t *req)
 		return (check_object(req, access_check_fields));
 	case IMSG_STORE_REFRESH_REVOKE:
 		return (check_object(req, refresh_revoke_fields));
+	case IMSG_STORE_SESSION_END:
+		return (check_object(req, sessend_fields));
 	}
 	return (-1);
 }
@@ -2251,6 +2258,46 @@ store_session_get(struct db_txn *t, const struct store_policy *sp,
 	return (DB_OK);
 }
 
+/*
+ * RP-initiated logout: the browser session of a cookie ends.  The reply
+ * says what it was (its sid, user, connector and clients), for the
+ * upstream's logout and back-channel logout; {"ended": false} when
+ * there was none, which is no error: the user is signed out either way.
+ */
+int
+store_session_end(struct db_txn *t, const struct store_policy *sp,
+    uint64_t now, json_t *req, json_t **reply)
+{
+	uint8_t		 key[HASH_LEN];
+	json_t		*sess, *ident;
+	int		 rc;
+
+	(void)sp;
+	*reply = NULL;
+	if ((rc = session_load(t, now, str(req, "session"), key, &sess)) !=
+	    DB_OK)
+		return (rc);
+	if (sess == NULL) {
+		if ((*reply = json_pack("{s:b, s:b}", "ok", 1, "ended", 0)) ==
+		    NULL)
+			fatalx("%s: json_pack", __func__);
+		return (DB_OK);
+	}
+	if ((rc = db_del(t, DB_KIND_SESSION, key, HASH_LEN)) != DB_OK) {
+		json_decref(sess);
+		return (rc);
+	}
+	ident = json_object_get(sess, "identity");
+	if ((*reply = json_pack("{s:b, s:b, s:s, s:s, s:s, s:O}", "ok", 1,
+	    "ended", 1, "sid", str(sess, "sid"), "userId",
+	    str(ident, "userId"), "connectorId", str(sess, "connectorId"),
+	    "clients", json_is_array(json_object_get(sess, "clients")) ?
+	    json_object_get(sess, "clients") : json_array())) == NULL)
+		fatalx("%s: json_pack", __func__);
+	json_decref(sess);
+	return (DB_OK);
+}
+
 /* A session record for oidcctl, when fw's user (or everyone) has it. */
 static json_t *
 browser_decode(struct famwalk *fw, const void *k, size_t klen,
@@ -3015,6 +3062,8 @@ store_exec(struct db_txn *t, const struct store_policy *sp, uint64_t now,
 		return (store_access_check(t, sp, now, req, reply));
 	case IMSG_STORE_REFRESH_REVOKE:
 		return (store_refresh_revoke(t, sp, now, req, reply));
+	case IMSG_STORE_SESSION_END:
+		return (store_session_end(t, sp, now, req, reply));
 	}
 	return (DB_EINVAL);
 }

@@ -175,6 +175,8 @@ int	 store_session_login(struct db_txn *, const struct store_policy *,
 	    uint64_t, json_t *, json_t **);
 int	 store_session_get(struct db_txn *, const struct store_policy *,
 	    uint64_t, json_t *, json_t **);
+int	 store_session_end(struct db_txn *, const struct store_policy *,
+	    uint64_t, json_t *, json_t **);
 
 /* User codes: a new one; what a user typed, as XXXX-XXXX (0) or -1. */
 void	 store_user_code_make(char *);

@@ -42,7 +42,8 @@ want = ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
     "id_token_signing_alg_values_supported",
     "code_challenge_methods_supported", "scopes_supported",
     "token_endpoint_auth_methods_supported", "claims_supported",
-    "revocation_endpoint"]
+    "revocation_endpoint", "end_session_endpoint",
+    "backchannel_logout_supported", "backchannel_logout_session_supported"]
 assert keys == want, keys
 d = dict(d)
 iss = sys.argv[2]
@@ -53,6 +54,9 @@ assert d["jwks_uri"] == iss + "/keys"
 assert d["userinfo_endpoint"] == iss + "/userinfo"
 assert d["introspection_endpoint"] == iss + "/token/introspect"
 assert d["revocation_endpoint"] == iss + "/token/revoke"
+assert d["end_session_endpoint"] == iss + "/logout"
+assert d["backchannel_logout_supported"] is True
+assert d["backchannel_logout_session_supported"] is True
 assert d["grant_types_supported"] == ["authorization_code", "refresh_token",
     "urn:ietf:params:oauth:grant-type:device_code",
     "urn:ietf:params:oauth:grant-type:token-exchange"], d["grant_types_supported"]

@@ -1269,6 +1269,30 @@ test_conf(void)
 	    "clientCredentialsClaims.groups not a list: refused");
 	json_decref(j);
 
+	/* RP-initiated and back-channel logout: the client's URIs. */
+	j = json_pack("{s:s, s:[{s:s, s:b, s:[s,s], s:s}, {s:s, s:b}]}",
+	    "issuer", "https://i", "clients", "id", "lo", "public", 1,
+	    "postLogoutRedirectURIs", "https://a/out", "https://b/out",
+	    "backchannelLogoutURI", "https://a/bc", "id", "plain", "public", 1);
+	conf = oauth2_conf_new(j, err, sizeof(err));
+	c = conf != NULL ? oauth2_client_find(conf, "lo") : NULL;
+	ok(c != NULL && c->npost_logout_uris == 2 &&
+	    strcmp(c->post_logout_uris[1], "https://b/out") == 0 &&
+	    c->backchannel_uri != NULL &&
+	    strcmp(c->backchannel_uri, "https://a/bc") == 0,
+	    "postLogoutRedirectURIs and backchannelLogoutURI");
+	c = conf != NULL ? oauth2_client_find(conf, "plain") : NULL;
+	ok(c != NULL && c->npost_logout_uris == 0 &&
+	    c->backchannel_uri == NULL, "a client without logout URIs");
+	oauth2_conf_free(conf);
+	json_decref(j);
+	j = json_pack("{s:s, s:[{s:s, s:b, s:s}]}", "issuer", "https://i",
+	    "clients", "id", "x", "public", 1, "postLogoutRedirectURIs",
+	    "https://a/out");
+	ok(oauth2_conf_new(j, err, sizeof(err)) == NULL,
+	    "postLogoutRedirectURIs not a list: refused");
+	json_decref(j);
+
 	/* 1024 clients, found by bsearch. */
 	j = json_pack("{s:s, s:[]}", "issuer", "https://i", "clients");
 	for (i = 0; i < 1024; i++) {

@@ -930,6 +930,8 @@ test_gc(void)
 #define HASH3	"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA"
 #define HASH4	"DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDA"
 #define HASH5	"EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEA"
+#define HASH6	"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA"
+#define HASH7	"GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGA"
 
 /* A new auth request id each time: a login stores it for good. */
 static const char *
@@ -1140,6 +1142,61 @@ test_browser(void)
 	want_login_required(sess_login(T0 + 50, HASH2, "local", ""),
 	    "after revoke user: login_required");
 	is_int(count_sessions("bruno", NULL), 0, "bruno has none left");
+}
+
+/* RP-initiated logout: the cookie's session ends, and says what it was. */
+static void
+test_session_end(void)
+{
+	json_t		*r, *cl;
+	char		 sid[STORE_SID_LEN + 1];
+
+	policy(0, 0, 0, 0);
+	pol.sp_session_absolute = 300;
+	pol.sp_session_idle = 100;
+	is_int(check(IMSG_STORE_SESSION_END, "{\"session\":\"" HASH6 "\"}"),
+	    0, "session end: valid");
+	is_int(check(IMSG_STORE_SESSION_END, "{\"session\":\"AAAA\"}"), -1,
+	    "session end: short hash refused");
+	is_int(check(IMSG_STORE_SESSION_END, "{}"), -1,
+	    "session end: no session refused");
+
+	r = sess_create(T0, HASH6, "carla");
+	snprintf(sid, sizeof(sid), "%s", rstr(r, "sid"));
+	json_decref(r);
+	r = sess_create(T0, HASH7, "dora");
+	json_decref(r);
+	want_ok(sess_login(T0 + 10, HASH6, "local", ""), "carla signs in");
+
+	r = run(IMSG_STORE_SESSION_END, T0 + 20, "{\"session\":\"" HASH6
+	    "\"}");
+	cl = json_object_get(r, "clients");
+	ok(is_ok(r) && json_is_true(json_object_get(r, "ended")) &&
+	    strcmp(rstr(r, "sid"), sid) == 0 &&
+	    strcmp(rstr(r, "userId"), "carla") == 0 &&
+	    strcmp(rstr(r, "connectorId"), "local") == 0 &&
+	    json_array_size(cl) == 2 &&
+	    strcmp(json_string_value(json_array_get(cl, 0)), "app") == 0 &&
+	    strcmp(json_string_value(json_array_get(cl, 1)), "app2") == 0,
+	    "session end: its sid, user, connector and both clients");
+	json_decref(r);
+	want_login_required(sess_login(T0 + 30, HASH6, "local", ""),
+	    "an ended session: login_required");
+	want_ok(sess_login(T0 + 30, HASH7, "local", ""),
+	    "another browser's session lives on");
+
+	r = run(IMSG_STORE_SESSION_END, T0 + 40, "{\"session\":\"" HASH6
+	    "\"}");
+	ok(is_ok(r) && json_is_false(json_object_get(r, "ended")) &&
+	    json_object_get(r, "sid") == NULL,
+	    "ended twice: ok, nothing ended");
+	json_decref(r);
+	/* An expired session is no session. */
+	r = run(IMSG_STORE_SESSION_END, T0 + 500, "{\"session\":\"" HASH7
+	    "\"}");
+	ok(is_ok(r) && json_is_false(json_object_get(r, "ended")),
+	    "an expired session: nothing ended");
+	json_decref(r);
 }
 
 /*
@@ -1621,6 +1678,7 @@ main(void)
 	test_sessions();
 	test_revocation();
 	test_browser();
+	test_session_end();
 	test_batch();
 	test_gc();
 	test_user_code();
