@@ -2021,9 +2021,15 @@ oidc_verify_jwt_exp(const char *tok, size_t len, int expired_ok)
 		goto done;
 	iss = jstr(claims, "iss");
 	exp = json_object_get(claims, "exp");
+	/*
+	 * A hint may have expired (Core §3.1.2.1, RP-Initiated Logout §2:
+	 * when its client had a recent session), but not longer ago than
+	 * a browser session can live: older, it names no session.
+	 */
 	if (iss == NULL || strcmp(iss, oe->oe_conf->issuer) != 0 ||
-	    !json_is_integer(exp) || (!expired_ok &&
-	    json_integer_value(exp) <= (json_int_t)time(NULL))) {
+	    !json_is_integer(exp) ||
+	    json_integer_value(exp) + (expired_ok ? oe->oe_sess_maxage : 0) <=
+	    (json_int_t)time(NULL)) {
 		json_decref(claims);
 		claims = NULL;
 	}

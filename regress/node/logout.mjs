@@ -334,6 +334,25 @@ async function main() {
 
 // A session from an upstream with an end_session_endpoint: the browser
 // goes there, then through /logout/callback back to the client.
+// A hint that expired longer ago than a session can live
+// (sessions.absoluteLifetime, short in this daemon) names no session:
+// refused, as a forged one is, with no redirect.
+async function stale() {
+	const app = await configure('test-app', 'test-secret');
+	const a = new Agent();
+	const idt = await login(app, a);
+	const exp = jwtPayload(idt).exp;
+	while (Math.floor(Date.now() / 1000) <= exp + 3)
+		await sleep(250);
+	const r = await a.request(client.buildEndSessionUrl(app, {
+		id_token_hint: idt, post_logout_redirect_uri: LOGGED_OUT,
+		state: 'stale',
+	}));
+	ok(r.status === 400 && r.location === null,
+	    'a hint expired longer ago than a session lives: 400, no redirect',
+	    `${r.status} ${r.location}`);
+}
+
 async function upstream(up) {
 	const srv = await receiver();
 	const app = await configure('test-app', 'test-secret');
@@ -395,6 +414,8 @@ try {
 		await main();
 	else if (mode === 'upstream')
 		await upstream(process.argv[5]);
+	else if (mode === 'stale')
+		await stale();
 	else
 		ok(false, `unknown mode ${mode}`);
 } catch (e) {
