@@ -137,6 +137,20 @@ async function flow(upstream, conn, tag) {
 	if (!ok(t.code === 'ok', `${tag}: openid-client redeems oidcd's ` +
 	    'code and accepts the ID token', t.e?.stack))
 		return;
+
+	// The browser session: a second authorization in the same browser
+	// gets its code without another trip to the upstream.
+	const n0 = await upstreamCount(upstream, 'authorization_code');
+	const l1 = await login(cfg, upstream, { connector: conn,
+	    agent: l.r.agent });
+	const t1 = l1.r.code !== null ? await redeem(cfg, l1) : null;
+	ok(t1?.code === 'ok' && !l1.r.steps.some((st) =>
+	    new URL(st.url).origin === new URL(upstream).origin) &&
+	    await upstreamCount(upstream, 'authorization_code') === n0,
+	    `${tag}: a second login in the same browser: a code, no trip ` +
+	    'upstream', describe(l1.r));
+	is(t1?.value?.claims()?.sid, t.value.claims().sid,
+	    `${tag}: ... in the same session (sid)`);
 	const v = await outcome(jwtVerify(t.value.id_token, jwks,
 	    { issuer, audience: clientId }));
 	ok(v.code === 'ok', `${tag}: the ID token verifies against ` +
