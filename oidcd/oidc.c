@@ -1886,6 +1886,30 @@ oidc_client_credentials(struct oidc_flow *fl,
 	oidc_sign_tokens(fl, 1, 1);
 }
 
+/*
+ * The form of a POST to /token, /token/introspect or /token/revoke:
+ * 0, or -1 with the flow answered (405, or 400 for a malformed or
+ * repeated parameter) and the form freed.
+ */
+static int
+oidc_post_form(struct oidc_flow *fl, struct http_request *req,
+    struct http_params *form)
+{
+	http_params_init(form);
+	if (req->method != HTTP_METHOD_POST) {
+		oidc_json_error(fl, 405, "invalid_request", "Method not "
+		    "allowed.");
+		return (-1);
+	}
+	if (oidc_params(form, req->body, req->bodylen) == -1) {
+		oidc_json_error(fl, 400, "invalid_request", "Malformed or "
+		    "repeated parameters.");
+		http_params_free(form);
+		return (-1);
+	}
+	return (0);
+}
+
 /* POST /token */
 static void
 oidc_token(struct http_conn *c, struct http_request *req)
@@ -1901,17 +1925,8 @@ oidc_token(struct http_conn *c, struct http_request *req)
 		return;
 	}
 	memset(&tr, 0, sizeof(tr));
-	if (req->method != HTTP_METHOD_POST) {
-		oidc_json_error(fl, 405, "invalid_request", "Method not "
-		    "allowed.");
+	if (oidc_post_form(fl, req, &form) == -1)
 		return;
-	}
-	if (oidc_params(&form, req->body, req->bodylen) == -1) {
-		oidc_json_error(fl, 400, "invalid_request", "Malformed or "
-		    "repeated parameters.");
-		http_params_free(&form);
-		return;
-	}
 	if (oauth2_token_request(oe->oe_conf, req, &form, &tr) == -1) {
 		oidc_json_error(fl, tr.status, oauth2_error_name(tr.error),
 		    tr.description);
@@ -2265,16 +2280,8 @@ oidc_introspect(struct http_conn *c, struct http_request *req)
 		http_conn_respond_error(c, 503);
 		return;
 	}
-	if (req->method != HTTP_METHOD_POST) {
-		oidc_json_error(fl, 405, "invalid_request", "Method not "
-		    "allowed.");
+	if (oidc_post_form(fl, req, &form) == -1)
 		return;
-	}
-	if (oidc_params(&form, req->body, req->bodylen) == -1) {
-		oidc_json_error(fl, 400, "invalid_request", "Malformed or "
-		    "repeated parameters.");
-		goto done;
-	}
 	if ((err = oauth2_client_auth(oe->oe_conf, req, &form, &cl, &desc)) !=
 	    OAUTH2_OK) {
 		oidc_json_error(fl, oauth2_error_status(err),
@@ -2386,16 +2393,8 @@ oidc_revoke(struct http_conn *c, struct http_request *req)
 		http_conn_respond_error(c, 503);
 		return;
 	}
-	if (req->method != HTTP_METHOD_POST) {
-		oidc_json_error(fl, 405, "invalid_request", "Method not "
-		    "allowed.");
+	if (oidc_post_form(fl, req, &form) == -1)
 		return;
-	}
-	if (oidc_params(&form, req->body, req->bodylen) == -1) {
-		oidc_json_error(fl, 400, "invalid_request", "Malformed or "
-		    "repeated parameters.");
-		goto done;
-	}
 	if (oauth2_revoke_request(oe->oe_conf, req, &form, &rr) == -1) {
 		oidc_json_error(fl, rr.status, oauth2_error_name(rr.error),
 		    rr.description);
