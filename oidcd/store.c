@@ -2815,6 +2815,28 @@ store_device_get(struct db_txn *t, const struct store_policy *sp,
 }
 
 /*
+ * The browser side is done with a device request: its token record
+ * takes the status the device will poll, the request (by user code)
+ * goes, and the frontend hears which client it was.
+ */
+static int
+device_settle(struct db_txn *t, const uint8_t *hash, json_t *tok,
+    const char *status, const char *ucode, json_t *dev, json_t **reply)
+{
+	int	rc;
+
+	set_new(tok, "status", json_string(status));
+	if ((rc = devtoken_put(t, hash, REC_DEVTOKEN, tok,
+	    db_record_exp(tok))) != DB_OK ||
+	    (rc = db_del(t, DB_KIND_DEVREQ, ucode, STORE_USER_CODE_LEN)) !=
+	    DB_OK)
+		return (rc);
+	*reply = reply_ok();
+	set_new(*reply, "clientId", json_string(str(dev, "clientId")));
+	return (DB_OK);
+}
+
+/*
  * The browser is back from the login with an auth code (state: the user
  * code).  The code is redeemed here, for the request's client and
  * redirect URI, and must carry the request's nonce: a code of
@@ -2867,16 +2889,9 @@ store_device_complete(struct db_txn *t, const struct store_policy *sp,
 	}
 	/* The nonce was ours, not the client's: not for its ID token. */
 	(void)json_object_del(grant, "nonce");
-	set_new(tok, "status", json_string(DEV_COMPLETE));
 	set_new(tok, "grant", json_incref(grant));
-	if ((rc = devtoken_put(t, hash, REC_DEVTOKEN, tok,
-	    db_record_exp(tok))) != DB_OK)
-		goto done;
-	if ((rc = db_del(t, DB_KIND_DEVREQ, str(req, "userCode"),
-	    STORE_USER_CODE_LEN)) != DB_OK)
-		goto done;
-	*reply = reply_ok();
-	set_new(*reply, "clientId", json_string(str(dev, "clientId")));
+	rc = device_settle(t, hash, tok, DEV_COMPLETE, str(req, "userCode"),
+	    dev, reply);
  done:
 	json_decref(r);
 	json_decref(redeem);
@@ -2906,14 +2921,8 @@ store_device_deny(struct db_txn *t, const struct store_policy *sp,
 	}
 	if (rc != DB_OK)
 		goto done;
-	set_new(tok, "status", json_string(DEV_DENIED));
-	if ((rc = devtoken_put(t, hash, REC_DEVTOKEN, tok,
-	    db_record_exp(tok))) != DB_OK ||
-	    (rc = db_del(t, DB_KIND_DEVREQ, str(req, "userCode"),
-	    STORE_USER_CODE_LEN)) != DB_OK)
-		goto done;
-	*reply = reply_ok();
-	set_new(*reply, "clientId", json_string(str(dev, "clientId")));
+	rc = device_settle(t, hash, tok, DEV_DENIED, str(req, "userCode"),
+	    dev, reply);
  done:
 	json_decref(tok);
 	json_decref(dev);
