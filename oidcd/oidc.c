@@ -2497,9 +2497,21 @@ oidc_asset(struct http_conn *c, struct http_request *req, const char *path)
 int
 oidc_handle(struct http_conn *c, struct http_request *req, const char *path)
 {
+	static const struct {
+		const char	*path;
+		void		(*handler)(struct http_conn *,
+				    struct http_request *);
+	} oidc_routes[] = {
+		{ "/approval",		oidc_approval },
+		{ "/callback",		oidc_callback },
+		{ "/token",		oidc_token },
+		{ "/userinfo",		oidc_userinfo },
+		{ "/token/introspect",	oidc_introspect },
+		{ "/token/revoke",	oidc_revoke }
+	};
 	char		 conn[OAUTH2_ID_MAX + 1];
 	const char	*p, *slash;
-	size_t		 n;
+	size_t		 i, n;
 
 	if (oe == NULL || oe->oe_conf == NULL)
 		return (0);
@@ -2525,30 +2537,11 @@ oidc_handle(struct http_conn *c, struct http_request *req, const char *path)
 			return (0);
 		return (1);
 	}
-	if (strcmp(path, "/approval") == 0) {
-		oidc_approval(c, req);
-		return (1);
-	}
-	if (strcmp(path, "/callback") == 0) {
-		oidc_callback(c, req);
-		return (1);
-	}
-	if (strcmp(path, "/token") == 0) {
-		oidc_token(c, req);
-		return (1);
-	}
-	if (strcmp(path, "/userinfo") == 0) {
-		oidc_userinfo(c, req);
-		return (1);
-	}
-	if (strcmp(path, "/token/introspect") == 0) {
-		oidc_introspect(c, req);
-		return (1);
-	}
-	if (strcmp(path, "/token/revoke") == 0) {
-		oidc_revoke(c, req);
-		return (1);
-	}
+	for (i = 0; i < sizeof(oidc_routes) / sizeof(oidc_routes[0]); i++)
+		if (strcmp(path, oidc_routes[i].path) == 0) {
+			oidc_routes[i].handler(c, req);
+			return (1);
+		}
 	if (strncmp(path, "/device", 7) == 0 && device_handle(c, req, path))
 		return (1);
 	if (strncmp(path, "/logout", 7) == 0 && logout_handle(c, req, path))
