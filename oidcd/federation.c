@@ -158,11 +158,32 @@ fed_status(void)
 	json_t		*o;
 	char		*s;
 
+	size_t		 used = 2, more = 0;
+	char		 tail[64];
+
 	if ((o = json_object()) == NULL)
 		fatal("%s: json_object", __func__);
-	TAILQ_FOREACH(fc, &fed.fe_conns, fc_entry)
+	/*
+	 * Within one message even with many connectors down: ready ones
+	 * may be left out (the frontends take the absent as ready), and
+	 * the not-ready ones past the budget are counted instead.
+	 */
+	TAILQ_FOREACH(fc, &fed.fe_conns, fc_entry) {
+		if (used + strlen(fc->fc_id) + FED_WHY_MAX + 8 >
+		    STORE_JSON_MAX - sizeof(tail)) {
+			if (!fc->fc_ready)
+				more++;
+			continue;
+		}
+		used += strlen(fc->fc_id) + strlen(fc->fc_why) + 8;
 		json_object_set_new(o, fc->fc_id, json_string(fc->fc_ready ?
 		    "" : fc->fc_why));
+	}
+	if (more > 0) {
+		(void)snprintf(tail, sizeof(tail), "%zu more connectors not "
+		    "ready", more);
+		json_object_set_new(o, "...", json_string(tail));
+	}
 	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
 		fatalx("%s: json_dumps", __func__);
 	json_decref(o);
