@@ -394,6 +394,26 @@ oidc_ask_json(struct oidc_flow *fl, enum privsep_procid to, uint32_t type,
 	return (rv);
 }
 
+/* An ask for a page: when it cannot be sent, the page says busy. */
+static void
+oidc_ask_page(struct oidc_flow *fl, enum privsep_procid to, uint32_t type,
+    json_t *req, oidc_cb cb)
+{
+	if (oidc_ask_json(fl, to, type, req, cb) == -1)
+		oidc_error_page(fl, 503, "The service is busy; try again "
+		    "later.");
+}
+
+/* An ask for a JSON endpoint: when it cannot be sent, 503. */
+static void
+oidc_ask_api(struct oidc_flow *fl, enum privsep_procid to, uint32_t type,
+    json_t *req, oidc_cb cb)
+{
+	if (oidc_ask_json(fl, to, type, req, cb) == -1)
+		oidc_json_error(fl, 503, "server_error", "The service is "
+		    "busy; try again later.");
+}
+
 /* Run the callback of an ask; NULL reply and data mean it failed. */
 static void
 oidc_ask_finish(struct oidc_ask *ak, uint32_t type, json_t *reply,
@@ -846,21 +866,17 @@ oidc_auth_start(struct oidc_flow *fl)
 {
 	if (!oidc_is_password_connector(fl->fl_connector)) {
 		/* The connector makes the upstream URL and its state. */
-		if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_LOGIN,
+		oidc_ask_page(fl, PROC_CONNECTOR, IMSG_CONN_LOGIN,
 		    json_pack("{s:s, s:s, s:b}", "connectorId",
 		    fl->fl_connector, "state", fl->fl_authreq_id,
 		    "offlineAccess", oidc_scope_has(json_object_get(
 		    fl->fl_authreq, "scopes"), "offline_access")),
-		    oidc_upstream_url) == -1)
-			oidc_error_page(fl, 503, "The service is busy; try "
-			    "again later.");
+		    oidc_upstream_url);
 		return;
 	}
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_PUT,
+	oidc_ask_page(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_PUT,
 	    json_pack("{s:O}", "authreq", fl->fl_authreq),
-	    oidc_auth_put_done) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	    oidc_auth_put_done);
 }
 
 /*
@@ -917,11 +933,9 @@ oidc_upstream_url(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	}
 	fl->fl_url = xstrdup(url);
 	json_object_set_new(fl->fl_authreq, "connectorData", json_string(cd));
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_PUT,
+	oidc_ask_page(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_PUT,
 	    json_pack("{s:O}", "authreq", fl->fl_authreq),
-	    oidc_upstream_put_done) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	    oidc_upstream_put_done);
 }
 
 /* The user is known: the authreq is logged in, then oidc_login_done(). */
@@ -1004,10 +1018,8 @@ oidc_callback_authreq(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	ask = json_pack("{s:s, s:s, s:O, s:O}", "connectorId", conn,
 	    "connectorData", cd, "scopes", json_object_get(fl->fl_authreq,
 	    "scopes"), "params", fl->fl_params);
-	if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_CALLBACK, ask,
-	    oidc_callback_done) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	oidc_ask_page(fl, PROC_CONNECTOR, IMSG_CONN_CALLBACK, ask,
+	    oidc_callback_done);
 }
 
 /* /callback?state=<authreq id>&code=... from the upstream (Dex's). */
@@ -1048,11 +1060,9 @@ oidc_callback(struct http_conn *c, struct http_request *req)
 			json_object_set_new(fl->fl_params, names[i],
 			    json_string(v));
 	http_params_free(&pp);
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_GET,
+	oidc_ask_page(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_GET,
 	    json_pack("{s:s}", "id", fl->fl_authreq_id),
-	    oidc_callback_authreq) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	    oidc_callback_authreq);
 }
 
 /* The password form, fresh or after a failed attempt. */
@@ -1215,10 +1225,8 @@ oidc_login_authreq(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	    fl->fl_connector, "username", login, "password", password,
 	    "remoteAddr", http_conn_peer_str(c));
 	http_params_free(&pp);
-	if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_PASSWORD, ask,
-	    oidc_password_done) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	oidc_ask_page(fl, PROC_CONNECTOR, IMSG_CONN_PASSWORD, ask,
+	    oidc_password_done);
 }
 
 /* /auth/{connector}/login?state=<authreq id> */
@@ -1251,11 +1259,9 @@ oidc_login(struct http_conn *c, struct http_request *req,
 	fl->fl_authreq_id = xstrdup(state);
 	fl->fl_connector = xstrdup(connector);
 	http_params_free(&pp);
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_GET,
+	oidc_ask_page(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_GET,
 	    json_pack("{s:s}", "id", fl->fl_authreq_id),
-	    oidc_login_authreq) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	    oidc_login_authreq);
 }
 
 /* The client's redirect with an error, in the query or the fragment. */
@@ -1375,10 +1381,8 @@ oidc_approval(struct http_conn *c, struct http_request *req)
 	}
 	fl->fl_authreq_id = xstrdup(id);
 	fl->fl_hmac = xstrdup(hmac);
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_GET,
-	    json_pack("{s:s}", "id", id), oidc_approval_authreq) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	oidc_ask_page(fl, PROC_STORAGE, IMSG_STORE_AUTHREQ_GET,
+	    json_pack("{s:s}", "id", id), oidc_approval_authreq);
  done:
 	http_params_free(&pp);
 	http_params_free(&form);
@@ -1472,11 +1476,9 @@ oidc_code_issued(struct oidc_flow *fl, uint32_t type, json_t *reply,
 static void
 oidc_issue_code(struct oidc_flow *fl)
 {
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_CODE_ISSUE,
+	oidc_ask_page(fl, PROC_STORAGE, IMSG_STORE_CODE_ISSUE,
 	    json_pack("{s:s}", "id", fl->fl_authreq_id),
-	    oidc_code_issued) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	    oidc_code_issued);
 }
 
 /*
@@ -1717,10 +1719,8 @@ oidc_upstream_refreshed(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	json_object_del(fl->fl_rotate, "upstreamFirst");
 	json_object_set(fl->fl_rotate, "identity",
 	    json_object_get(reply, "identity"));
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_REFRESH_ROTATE,
-	    json_incref(fl->fl_rotate), oidc_rotated) == -1)
-		oidc_json_error(fl, 503, "server_error", "The service is "
-		    "busy; try again later.");
+	oidc_ask_api(fl, PROC_STORAGE, IMSG_STORE_REFRESH_ROTATE,
+	    json_incref(fl->fl_rotate), oidc_rotated);
 }
 
 static void
@@ -1740,14 +1740,12 @@ oidc_rotated(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	}
 	if (json_is_true(json_object_get(reply, "upstream"))) {
 		/* Not rotated yet: the upstream is asked first. */
-		if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_REFRESH,
+		oidc_ask_api(fl, PROC_CONNECTOR, IMSG_CONN_REFRESH,
 		    json_pack("{s:O, s:O, s:O}", "connectorId",
 		    json_object_get(fl->fl_grant, "connectorId"), "identity",
 		    json_object_get(fl->fl_grant, "identity"), "scopes",
 		    json_object_get(fl->fl_grant, "scopes")),
-		    oidc_upstream_refreshed) == -1)
-			oidc_json_error(fl, 503, "server_error", "The service "
-			    "is busy; try again later.");
+		    oidc_upstream_refreshed);
 		return;
 	}
 	if ((rt = jstr(reply, "refreshToken")) != NULL) {
@@ -1764,12 +1762,10 @@ oidc_rotated(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		oidc_sign_tokens(fl, 1, 1);
 		return;
 	}
-	if (oidc_ask_json(fl, PROC_CONNECTOR, IMSG_CONN_REFRESH,
+	oidc_ask_api(fl, PROC_CONNECTOR, IMSG_CONN_REFRESH,
 	    json_pack("{s:O, s:O}", "connectorId", json_object_get(
 	    fl->fl_grant, "connectorId"), "identity", json_object_get(
-	    fl->fl_grant, "identity")), oidc_conn_refreshed) == -1)
-		oidc_json_error(fl, 503, "server_error", "The service is "
-		    "busy; try again later.");
+	    fl->fl_grant, "identity")), oidc_conn_refreshed);
 }
 
 static void
@@ -1823,11 +1819,9 @@ oidc_pwgrant_done(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		oidc_sign_tokens(fl, 1, 1);
 		return;
 	}
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_REFRESH_ISSUE,
+	oidc_ask_api(fl, PROC_STORAGE, IMSG_STORE_REFRESH_ISSUE,
 	    json_pack("{s:O}", "grant", fl->fl_grant),
-	    oidc_refresh_issued) == -1)
-		oidc_json_error(fl, 503, "server_error", "The service is "
-		    "busy; try again later.");
+	    oidc_refresh_issued);
 }
 
 /* Token exchange: the connector vouched for the upstream's token. */
@@ -2068,10 +2062,8 @@ oidc_ask_revoked(struct oidc_flow *fl, json_t *claims, oidc_cb cb)
 	if (jti == NULL || *jti == '\0' || strlen(jti) > STORE_JTI_MAX)
 		return (-1);
 	fl->fl_claims = json_incref(claims);
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_ACCESS_CHECK,
-	    json_pack("{s:s}", "jti", jti), cb) == -1)
-		oidc_json_error(fl, 503, "server_error", "The service is "
-		    "busy; try again later.");
+	oidc_ask_api(fl, PROC_STORAGE, IMSG_STORE_ACCESS_CHECK,
+	    json_pack("{s:s}", "jti", jti), cb);
 	json_decref(claims);
 	return (0);
 }
@@ -2306,10 +2298,8 @@ oidc_introspect(struct http_conn *c, struct http_request *req)
 		oidc_json(fl, 200, "{\"active\":false}", NULL, 0);
 		goto done;
 	}
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_INTROSPECT,
-	    json_pack("{s:s}", "refreshToken", tok), oidc_introspected) == -1)
-		oidc_json_error(fl, 503, "server_error", "The service is "
-		    "busy; try again later.");
+	oidc_ask_api(fl, PROC_STORAGE, IMSG_STORE_INTROSPECT,
+	    json_pack("{s:s}", "refreshToken", tok), oidc_introspected);
  done:
 	http_params_free(&form);
 }
@@ -2368,11 +2358,9 @@ oidc_revoke_access(struct oidc_flow *fl, json_t *claims)
 		oidc_revoke_ok(fl);
 		return;
 	}
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_ACCESS_REVOKE,
+	oidc_ask_api(fl, PROC_STORAGE, IMSG_STORE_ACCESS_REVOKE,
 	    json_pack("{s:s, s:O, s:s}", "jti", jti, "exp", exp, "clientId",
-	    fl->fl_client), oidc_revoke_done) == -1)
-		oidc_json_error(fl, 503, "server_error", "The service is "
-		    "busy; try again later.");
+	    fl->fl_client), oidc_revoke_done);
 }
 
 /*
@@ -2405,11 +2393,9 @@ oidc_revoke(struct http_conn *c, struct http_request *req)
 		oidc_revoke_access(fl, claims);
 		json_decref(claims);
 	} else if (oidc_b64url_ok(rr.token, OIDC_REFRESH_LEN)) {
-		if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_REFRESH_REVOKE,
+		oidc_ask_api(fl, PROC_STORAGE, IMSG_STORE_REFRESH_REVOKE,
 		    json_pack("{s:s, s:s}", "refreshToken", rr.token,
-		    "clientId", rr.client->id), oidc_revoke_done) == -1)
-			oidc_json_error(fl, 503, "server_error", "The service "
-			    "is busy; try again later.");
+		    "clientId", rr.client->id), oidc_revoke_done);
 	} else
 		oidc_revoke_ok(fl);
  done:
@@ -2698,10 +2684,8 @@ oidc_session_try(struct oidc_flow *fl, struct http_request *req,
 		json_object_set_new(ask, "sub", json_string(sub));
 		json_decref(claims);
 	}
-	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_SESSION_LOGIN, ask,
-	    oidc_session_login_done) == -1)
-		oidc_error_page(fl, 503, "The service is busy; try again "
-		    "later.");
+	oidc_ask_page(fl, PROC_STORAGE, IMSG_STORE_SESSION_LOGIN, ask,
+	    oidc_session_login_done);
 	return (1);
  fresh:
 	if (fl->fl_prompt & SESSION_PROMPT_NONE) {
@@ -2756,11 +2740,9 @@ oidc_session_chooser(struct oidc_flow *fl, struct http_request *req,
 		return (1);
 	if (!(fl->fl_prompt & (SESSION_PROMPT_LOGIN | SESSION_PROMPT_SELECT)) &&
 	    (hash = oidc_session_hash(req)) != NULL) {
-		if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_SESSION_GET,
+		oidc_ask_page(fl, PROC_STORAGE, IMSG_STORE_SESSION_GET,
 		    json_pack("{s:s}", "session", hash),
-		    oidc_session_got) == -1)
-			oidc_error_page(fl, 503, "The service is busy; try "
-			    "again later.");
+		    oidc_session_got);
 		free(hash);
 		return (1);
 	}

@@ -1275,6 +1275,43 @@ code_replayed(struct db_txn *t, uint64_t now, json_t *tomb, const char *what)
 }
 
 /*
+ * The live record of a code (by its hash) in *recp; or NULL with the
+ * reply invalid_grant (txt) when there is none, and, for a code used
+ * before (its tombstone), the refresh family it issued revoked.
+ */
+static int
+code_load(struct db_txn *t, uint64_t now, int kind, const uint8_t *hash,
+    uint8_t live, uint8_t dead, const char *what, const char *txt,
+    json_t **recp, json_t **reply)
+{
+	json_t	*rec;
+	uint8_t	 type;
+	int	 rc;
+
+	*recp = NULL;
+	rc = db_get(t, kind, hash, HASH_LEN, &type, &rec);
+	if (rc == DB_NOTFOUND) {
+		*reply = store_error(ERR_GRANT, txt);
+		return (DB_OK);
+	}
+	if (rc != DB_OK)
+		return (rc);
+	if (type == dead) {
+		rc = code_replayed(t, now, rec, what);
+		json_decref(rec);
+		if (rc == DB_OK)
+			*reply = store_error(ERR_GRANT, txt);
+		return (rc);
+	}
+	if (type != live) {
+		json_decref(rec);
+		return (DB_EBADREC);
+	}
+	*recp = rec;
+	return (DB_OK);
+}
+
+/*
  * What a redeemed code leaves: a tombstone that names the refresh family
  * it started (when the request asked for one and the connector allows
  * it), so that the code coming back can revoke that family.  salt is
@@ -1324,30 +1361,15 @@ store_code_redeem(struct db_txn *t, const struct store_policy *sp,
 	const char	*code = str(req, "code");
 	char		*token = NULL;
 	json_t		*rec, *tomb, *grant, *err;
-	uint8_t		 type;
 	uint64_t	 exp;
 	int		 rc;
 
 	*reply = NULL;
 	sha256(code, strlen(code), hash);
-	rc = db_get(t, DB_KIND_CODE, hash, sizeof(hash), &type, &rec);
-	if (rc == DB_NOTFOUND) {
-		*reply = store_error(ERR_GRANT, TXT_CODE);
-		return (DB_OK);
-	}
-	if (rc != DB_OK)
+	if ((rc = code_load(t, now, DB_KIND_CODE, hash, REC_CODE,
+	    REC_TOMBSTONE, "authorization code", TXT_CODE, &rec, reply)) !=
+	    DB_OK || rec == NULL)
 		return (rc);
-	if (type == REC_TOMBSTONE) {
-		rc = code_replayed(t, now, rec, "authorization code");
-		json_decref(rec);
-		if (rc == DB_OK)
-			*reply = store_error(ERR_GRANT, TXT_CODE);
-		return (rc);
-	}
-	if (type != REC_CODE) {
-		json_decref(rec);
-		return (DB_EBADREC);
-	}
 	exp = db_record_exp(rec);
 	if (expired(rec, now) ||
 	    strcmp(str(rec, "clientId"), str(req, "clientId")) != 0) {
@@ -2945,29 +2967,14 @@ store_device_poll(struct db_txn *t, const struct store_policy *sp,
 	char		*token = NULL;
 	json_t		*tok, *tomb = NULL, *grant, *err;
 	uint64_t	 interval;
-	uint8_t		 type;
 	int		 slow, rc;
 
 	*reply = NULL;
 	sha256(code, strlen(code), hash);
-	rc = db_get(t, DB_KIND_DEVTOKEN, hash, HASH_LEN, &type, &tok);
-	if (rc == DB_NOTFOUND) {
-		*reply = store_error(ERR_GRANT, TXT_DEVCODE);
-		return (DB_OK);
-	}
-	if (rc != DB_OK)
+	if ((rc = code_load(t, now, DB_KIND_DEVTOKEN, hash, REC_DEVTOKEN,
+	    REC_DEVTOMB, "device code", TXT_DEVCODE, &tok, reply)) != DB_OK ||
+	    tok == NULL)
 		return (rc);
-	if (type == REC_DEVTOMB) {
-		rc = code_replayed(t, now, tok, "device code");
-		json_decref(tok);
-		if (rc == DB_OK)
-			*reply = store_error(ERR_GRANT, TXT_DEVCODE);
-		return (rc);
-	}
-	if (type != REC_DEVTOKEN) {
-		json_decref(tok);
-		return (DB_EBADREC);
-	}
 	/* Another client's code is no code at all to this one. */
 	if (strcmp(str(tok, "clientId"), str(req, "clientId")) != 0) {
 		*reply = store_error(ERR_GRANT, TXT_DEVCODE);
