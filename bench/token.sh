@@ -31,7 +31,11 @@
 # CPU 1, every other oidcd process with the driver on CPU 0, so that the
 # one signer process, and not the sum of all the work, sets the rate.
 #
-# Usage: sh bench/token.sh	(DURATION, CONNS, PORT, LEVEL, ALGS, SPLIT)
+# PASSWORD=0 leaves the password grant out; OIDCD names another build
+# of the daemon, for comparing two builds in turn.
+#
+# Usage: sh bench/token.sh	(DURATION, CONNS, PORT, LEVEL, ALGS, SPLIT,
+#				 PASSWORD, OIDCD)
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -43,6 +47,8 @@ PORT=${PORT:-15560}
 LEVEL=${LEVEL:-info}
 ALGS=${ALGS:-RS256 ES256}
 SPLIT=${SPLIT:-0}
+PASSWORD=${PASSWORD:-1}
+OIDCD=${OIDCD:-oidcd/oidcd}
 
 bench_need || exit 1
 bench_setup token || exit 1
@@ -157,7 +163,7 @@ for alg in $ALGS; do
 	esac
 	config "$alg" "$tmp/$alg.yaml"
 	# shellcheck disable=SC2086
-	$srv oidcd/oidcd -d -f "$tmp/$alg.yaml" >"$tmp/$alg.log" 2>&1 &
+	$srv "$OIDCD" -d -f "$tmp/$alg.yaml" >"$tmp/$alg.log" 2>&1 &
 	opid=$!
 	bench_wait "http://127.0.0.1:$PORT/dex/keys" ||
 	    { tail "$tmp/$alg.log" >&2; exit 1; }
@@ -202,6 +208,12 @@ for alg in $ALGS; do
 	[ "${rot:-0}" = "${n:-0}" ] || echo "token.sh: $alg: only" \
 	    "${rot:-0} of ${n:-0} refreshes rotated the token" >&2
 
+	if [ "$PASSWORD" = 0 ]; then
+		kill "$opid"
+		wait "$opid"
+		opid=""
+		continue
+	fi
 	# shellcheck disable=SC2086
 	$cli "$tmp/token" -c "$CONNS" -d "$DURATION" -w 1 \
 	    -u test-app:test-secret -p admin@example.com:password \

@@ -53,7 +53,7 @@
 #define REC_AUTHREQ	1
 #define REC_CODE	2
 #define REC_TOMBSTONE	3	/* a redeemed code */
-#define REC_REFRESH	4
+/* 4 was a refresh token record: no longer written. */
 #define REC_FAMILY	5
 #define REC_REVOKED	6	/* a revoked access token */
 #define REC_DEVREQ	6
@@ -785,57 +785,21 @@ family_get(struct db_txn *t, const uint8_t *fid, json_t **fam)
 	return (rc);
 }
 
-/* Write a family record and its current token's record, same expiry. */
+/*
+ * Write a family record.  The family is the only record of its tokens:
+ * a token is found by the family id it starts with, and the family holds
+ * the hashes of its current and obsolete tokens.  (Older versions also
+ * kept a record per token hash; those only wait for the GC now.)
+ */
 static int
 family_put(struct db_txn *t, const struct store_policy *sp,
     const uint8_t *fid, json_t *fam)
 {
-	uint8_t		 hash[HASH_LEN];
-	uint8_t		*dec = NULL;
-	size_t		 declen;
 	uint64_t	 exp;
-	json_t		*rec;
-	char		 fhex[STORE_FAMILY_HEX + 1];
-	int		 rc;
 
 	exp = family_exp(sp, num(fam, "created"), num(fam, "lastUsed"));
-	if ((rc = db_put(t, DB_KIND_FAMILY, fid, STORE_FAMILY_BYTES,
-	    REC_FAMILY, fam, exp)) != DB_OK)
-		return (rc);
-	if (jose_b64url_decode(str(fam, "current"), STORE_HASH_LEN, &dec,
-	    &declen) == -1 || declen != HASH_LEN) {
-		free(dec);
-		return (DB_EBADREC);
-	}
-	memcpy(hash, dec, HASH_LEN);
-	free(dec);
-	hex(fid, STORE_FAMILY_BYTES, fhex);
-	if ((rec = json_pack("{s:s, s:I}", "family", fhex, "generation",
-	    (json_int_t)num(fam, "generation"))) == NULL)
-		fatalx("%s: json_pack", __func__);
-	rc = db_put(t, DB_KIND_REFRESH, hash, HASH_LEN, REC_REFRESH, rec, exp);
-	json_decref(rec);
-	return (rc);
-}
-
-/* Delete a token record named by its hash in a family record. */
-static int
-token_del(struct db_txn *t, json_t *fam, const char *which)
-{
-	uint8_t		*dec = NULL;
-	size_t		 declen;
-	int		 rc;
-
-	if (json_object_get(fam, which) == NULL)
-		return (DB_OK);
-	if (jose_b64url_decode(str(fam, which), strlen(str(fam, which)),
-	    &dec, &declen) == -1 || declen != HASH_LEN) {
-		free(dec);
-		return (DB_OK);		/* nothing can be keyed by it */
-	}
-	rc = db_del(t, DB_KIND_REFRESH, dec, HASH_LEN);
-	free(dec);
-	return (rc == DB_NOTFOUND ? DB_OK : rc);
+	return (db_put(t, DB_KIND_FAMILY, fid, STORE_FAMILY_BYTES,
+	    REC_FAMILY, fam, exp));
 }
 
 /*
@@ -853,9 +817,6 @@ family_revoke(struct db_txn *t, uint64_t now, const uint8_t *fid,
 
 	if (json_is_true(json_object_get(fam, "revoked")))
 		return (DB_OK);
-	if ((rc = token_del(t, fam, "current")) != DB_OK ||
-	    (rc = token_del(t, fam, "obsolete")) != DB_OK)
-		return (rc);
 	klen = subject_key(json_object_get(fam, "grant"), key, sizeof(key));
 	rc = db_dup_del(t, DB_KIND_SUBJECT, key, klen, fid,
 	    STORE_FAMILY_BYTES);
@@ -1439,16 +1400,19 @@ store_refresh_issue(struct db_txn *t, const struct store_policy *sp,
  * Find the family of a presented token.  DB_OK with *famp NULL when the
  * token is unknown.  hash gets base64url(SHA-256(token)).
  */
+/*
+ * The family a refresh token names, and the token's hash, which the
+ * caller compares with the family's current and obsolete ones.  The
+ * family id is 16 random bytes that only ever travel inside the tokens
+ * of that family, so a token that carries it and matches neither hash
+ * comes from someone who held one of them: an old token replayed.
+ */
 static int
 token_lookup(struct db_txn *t, const char *token, uint8_t *fid,
     char *hash, json_t **famp)
 {
-	uint8_t		 md[HASH_LEN];
 	uint8_t		*raw = NULL;
-	char		 fhex[STORE_FAMILY_HEX + 1];
 	size_t		 rawlen;
-	json_t		*rec;
-	uint8_t		 type;
 	int		 rc;
 
 	*famp = NULL;
@@ -1459,19 +1423,7 @@ token_lookup(struct db_txn *t, const char *token, uint8_t *fid,
 	}
 	memcpy(fid, raw, STORE_FAMILY_BYTES);
 	freezero(raw, rawlen);
-	sha256(token, strlen(token), md);
 	sha256_b64(token, strlen(token), hash);
-	rc = db_get(t, DB_KIND_REFRESH, md, sizeof(md), &type, &rec);
-	if (rc == DB_NOTFOUND)
-		return (DB_OK);
-	if (rc != DB_OK)
-		return (rc);
-	hex(fid, STORE_FAMILY_BYTES, fhex);
-	if (type != REC_REFRESH || strcmp(str(rec, "family"), fhex) != 0) {
-		json_decref(rec);
-		return (DB_OK);
-	}
-	json_decref(rec);
 	rc = family_get(t, fid, famp);
 	return (rc == DB_NOTFOUND ? DB_OK : rc);
 }
@@ -1572,18 +1524,16 @@ grant_reidentify(json_t *grant, json_t *identity, json_t **reply)
 	return (DB_OK);
 }
 
-/* Rotate: the token just rotated out keeps a record for reuse checks. */
+/* Rotate: the family remembers the token rotated out as obsolete. */
 static int
 family_rotate(struct db_txn *t, const struct store_policy *sp,
     uint64_t now, const uint8_t *fid, json_t *fam, const char *presented,
     char **tokenp)
 {
-	uint8_t		 salt[HASH_LEN], md[HASH_LEN];
+	uint8_t		 salt[HASH_LEN];
 	char		 h[STORE_HASH_LEN + 1];
-	char		 fhex[STORE_FAMILY_HEX + 1];
 	char		*salt64, *token;
-	json_t		*rec;
-	uint64_t	 gen = num(fam, "generation"), exp, famexp;
+	uint64_t	 gen = num(fam, "generation");
 	int		 rc;
 
 	*tokenp = NULL;
@@ -1600,29 +1550,12 @@ family_rotate(struct db_txn *t, const struct store_policy *sp,
 	set_new(fam, "current", json_string(h));
 	set_new(fam, "generation", json_integer((json_int_t)gen + 1));
 	set_new(fam, "lastUsed", json_integer((json_int_t)now));
-	if ((rc = family_put(t, sp, fid, fam)) != DB_OK)
-		goto fail;
-
-	famexp = family_exp(sp, num(fam, "created"), now);
-	exp = now + STORE_OLD_TOKEN_KEEP;
-	if (famexp != 0 && famexp < exp)
-		exp = famexp;
-	if (exp < now + sp->sp_reuse_interval + 1)
-		exp = now + sp->sp_reuse_interval + 1;
-	hex(fid, STORE_FAMILY_BYTES, fhex);
-	if ((rec = json_pack("{s:s, s:I}", "family", fhex, "generation",
-	    (json_int_t)gen)) == NULL)
-		fatalx("%s: json_pack", __func__);
-	sha256(presented, strlen(presented), md);
-	rc = db_put(t, DB_KIND_REFRESH, md, sizeof(md), REC_REFRESH, rec, exp);
-	json_decref(rec);
-	if (rc != DB_OK)
-		goto fail;
+	if ((rc = family_put(t, sp, fid, fam)) != DB_OK) {
+		freezero(token, strlen(token));
+		return (rc);
+	}
 	*tokenp = token;
 	return (DB_OK);
- fail:
-	freezero(token, strlen(token));
-	return (rc);
 }
 
 int

@@ -69,7 +69,6 @@
 
 /* Lifetimes (seconds). */
 #define STORE_TOMBSTONE_MARGIN	600	/* a redeemed code, after its expiry */
-#define STORE_OLD_TOKEN_KEEP	(30 * 86400)	/* rotated-out tokens */
 #define STORE_REVOKED_KEEP	86400	/* a revoked family record */
 #define STORE_FAMILIES_MAX	32	/* per user + connector + client */
 

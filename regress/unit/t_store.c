@@ -471,6 +471,24 @@ test_pkce(void)
 	free(code);
 }
 
+/* tok with the byte at off changed, re-encoded (malloc'd). */
+static char *
+forged(const char *tok, size_t off)
+{
+	uint8_t	*raw;
+	size_t	 len;
+	char	*out;
+
+	if (jose_b64url_decode(tok, strlen(tok), &raw, &len) == -1 ||
+	    len != STORE_TOKEN_BYTES)
+		abort();
+	raw[off] ^= 0x5a;
+	if ((out = jose_b64url_encode(raw, len)) == NULL)
+		abort();
+	free(raw);
+	return (out);
+}
+
 static void
 test_rotate(void)
 {
@@ -492,6 +510,28 @@ test_rotate(void)
 	ok(!active(t2, T0 + 12), "reuse revoked the current token too");
 	t3 = rotate_tok(t2, T0 + 13);
 	ok(*t3 == '\0', "family stays revoked");
+	free(t1);
+	free(t2);
+	free(t3);
+
+	/*
+	 * A token is found by the family id it starts with: an unknown id
+	 * is refused and touches nothing; the family's id with any other
+	 * tail came from a holder of one of its tokens, and revokes it.
+	 */
+	t1 = issue(T0, "bob", "app");
+	t2 = rotate_tok(t1, T0 + 10);
+	t3 = forged(t2, 0);
+	want_err(rotate(t3, T0 + 11, "app", NULL), "invalid_grant",
+	    "Refresh token is invalid or has already been claimed by another "
+	    "client.", "an unknown family id");
+	ok(active(t2, T0 + 11), "an unknown family id revoked nothing");
+	free(t3);
+	t3 = forged(t2, STORE_TOKEN_BYTES - 1);
+	want_err(rotate(t3, T0 + 12, "app", NULL), "invalid_grant",
+	    "Refresh token is invalid or has already been claimed by another "
+	    "client.", "the family's id with another tail");
+	ok(!active(t2, T0 + 12), "... revoked the family");
 	free(t1);
 	free(t2);
 	free(t3);
@@ -729,12 +769,28 @@ do_revoke(const char *fmt, const char *arg, size_t *n)
 	return (rc);
 }
 
+/* The family id a token starts with, in hex, in buf. */
+static const char *
+family_hex(const char *tok, char *buf)
+{
+	uint8_t	*raw;
+	size_t	 len, i;
+
+	if (jose_b64url_decode(tok, strlen(tok), &raw, &len) == -1 ||
+	    len != STORE_TOKEN_BYTES)
+		abort();
+	for (i = 0; i < STORE_FAMILY_BYTES; i++)
+		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+	free(raw);
+	return (buf);
+}
+
 static void
 test_sessions(void)
 {
 	char	*toks[STORE_FAMILIES_MAX + 1], *sub;
-	char	 fam[STORE_FAMILY_HEX + 1];
-	size_t	 i, n;
+	char	 fam[STORE_FAMILY_HEX + 1], hex[STORE_FAMILY_HEX + 1];
+	size_t	 i, j, n;
 
 	policy(0, 0, 0, 0);
 	for (i = 0; i < 3; i++)
@@ -761,9 +817,12 @@ test_sessions(void)
 	    "revoked twice: no such session");
 	is_int(do_revoke("{\"family\":\"%s\"}", "xyz", &n), DB_EINVAL,
 	    "bad family id");
-	is_int(do_revoke("{\"refreshToken\":\"%s\"}", toks[1], &n), DB_OK,
+	/* A token of another family than the one just revoked. */
+	for (j = 1; strcmp(family_hex(toks[j], hex), fam) == 0; j++)
+		;
+	is_int(do_revoke("{\"refreshToken\":\"%s\"}", toks[j], &n), DB_OK,
 	    "revoke by token");
-	ok(!active(toks[1], T0 + 50), "token revoked");
+	ok(!active(toks[j], T0 + 50), "token revoked");
 	is_int(do_revoke("{\"user\":\"%s\"}", "dave", &n), DB_OK,
 	    "revoke by user");
 	is_int(n, STORE_FAMILIES_MAX - 2, "all of dave's other sessions");
