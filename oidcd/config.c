@@ -219,6 +219,31 @@ config_signer(const struct oidcd_conf *cf)
 	return (o);
 }
 
+/*
+ * The static passwords as the passwd.c loaders take them; without the
+ * hashes for storage, which looks a local user up on refresh.
+ */
+static json_t *
+config_passwords(const struct oidcd_conf *cf, int hashes)
+{
+	struct conf_password	*pw;
+	json_t			*pws;
+
+	if ((pws = json_array()) == NULL)
+		fatal("%s: json_array", __func__);
+	TAILQ_FOREACH(pw, &cf->cf_passwords, pw_entry)
+		json_array_append_new(pws, json_pack("{s:s, s:s?, s:s?, "
+		    "s:s?, s:s?, s:b, s:s?, s:o}",
+		    "email", pw->pw_email,
+		    "hash", hashes ? pw->pw_hash : NULL,
+		    "username", pw->pw_username, "name", pw->pw_name,
+		    "preferredUsername", pw->pw_preferred_username,
+		    "emailVerified", pw->pw_email_verified,
+		    "userId", pw->pw_user_id,
+		    "groups", config_strv(&pw->pw_groups)));
+	return (pws);
+}
+
 static json_t *
 config_storage(const struct oidcd_conf *cf)
 {
@@ -248,6 +273,9 @@ config_storage(const struct oidcd_conf *cf)
 	    "absoluteLifetime", config_secs(cf->cf_rt_absolute_lifetime));
 	if (o == NULL)
 		fatalx("%s: json_pack", __func__);
+	/* The local users, so that a refresh checks them in its txn. */
+	if (cf->cf_enable_password_db)
+		json_object_set_new(o, "localUsers", config_passwords(cf, 0));
 	/* At least a second: "500ms" must not mean Dex's default. */
 	json_object_set_new(o, "deviceRequests",
 	    json_integer(cf->cf_exp_device_requests < 1000 ? 1 :
@@ -293,7 +321,6 @@ static json_t *
 config_connector(const struct oidcd_conf *cf)
 {
 	struct conf_connector	*cn;
-	struct conf_password	*pw;
 	json_t			*conns, *o, *pws;
 
 	if ((conns = json_array()) == NULL)
@@ -305,17 +332,7 @@ config_connector(const struct oidcd_conf *cf)
 		    "caPEM", config_root_cas(cn->cn_config)));
 
 	/* The password database lives with the other identity sources. */
-	if ((pws = json_array()) == NULL)
-		fatal("%s: json_array", __func__);
-	TAILQ_FOREACH(pw, &cf->cf_passwords, pw_entry)
-		json_array_append_new(pws, json_pack("{s:s, s:s, s:s?, s:s?, "
-		    "s:s?, s:b, s:s?, s:o}",
-		    "email", pw->pw_email, "hash", pw->pw_hash,
-		    "username", pw->pw_username, "name", pw->pw_name,
-		    "preferredUsername", pw->pw_preferred_username,
-		    "emailVerified", pw->pw_email_verified,
-		    "userId", pw->pw_user_id,
-		    "groups", config_strv(&pw->pw_groups)));
+	pws = config_passwords(cf, 1);
 	o = json_pack("{s:s, s:o, s:b, s:o, s:s}", "issuer", cf->cf_issuer,
 	    "connectors", conns,
 	    "passwordDB", cf->cf_enable_password_db,

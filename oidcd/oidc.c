@@ -1755,9 +1755,11 @@ oidc_rotated(struct oidc_flow *fl, uint32_t type, json_t *reply,
 	}
 	/*
 	 * Within reuseInterval Dex does not call the connector; after an
-	 * upstream refresh the rotation stored what the upstream said.
+	 * upstream refresh the rotation stored what the upstream said;
+	 * storage checks a local user in the rotation itself.
 	 */
 	if (json_is_true(json_object_get(reply, "reused")) ||
+	    json_is_true(json_object_get(reply, "identityChecked")) ||
 	    fl->fl_refreshed) {
 		oidc_sign_tokens(fl, 1, 1);
 		return;

@@ -178,8 +178,14 @@ lower_copy(const char *s, char *buf, size_t bufsz)
 	return (0);
 }
 
-struct passwd_db *
-passwd_db_load(const json_t *arr)
+/*
+ * Load the static passwords.  With logins, every entry needs its hash
+ * and the database can check passwords; without, it is the directory
+ * that refreshes look users up in (storage's copy, which never holds a
+ * hash): entries need an email only.
+ */
+static struct passwd_db *
+db_load(const json_t *arr, int logins)
 {
 	struct passwd_db	*db;
 	struct passwd_user	*u;
@@ -194,7 +200,7 @@ passwd_db_load(const json_t *arr)
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return (NULL);
 	/* crypt_r wants its 32 KB zeroed before the first call. */
-	if ((db->pd_cd = calloc(1, sizeof(*db->pd_cd))) == NULL)
+	if (logins && (db->pd_cd = calloc(1, sizeof(*db->pd_cd))) == NULL)
 		goto fail;
 	memset(costs, 0, sizeof(costs));
 	n = json_is_array(arr) ? json_array_size(arr) : 0;
@@ -209,12 +215,13 @@ passwd_db_load(const json_t *arr)
 		e = json_array_get(arr, i);
 		email = json_string_value(json_object_get(e, "email"));
 		hash = json_string_value(json_object_get(e, "hash"));
-		if (email == NULL || email[0] == '\0' || hash == NULL) {
+		if (email == NULL || email[0] == '\0' ||
+		    (logins && hash == NULL)) {
 			log_warnx("static password %zu: no email or hash", i);
 			continue;
 		}
 		if (lower_copy(email, lower, sizeof(lower)) == -1 ||
-		    strlen(hash) > PASSWD_HASH_MAX) {
+		    (hash != NULL && strlen(hash) > PASSWD_HASH_MAX)) {
 			log_warnx("static password %zu: email or hash too "
 			    "long", i);
 			continue;
@@ -235,7 +242,8 @@ passwd_db_load(const json_t *arr)
 	 * Dex's static storage logs a duplicate email and the later entry
 	 * wins: sorted by email then order, the last of a run is kept.
 	 */
-	qsort(db->pd_users, db->pd_nusers, sizeof(*u), user_cmp);
+	if (db->pd_nusers > 0)
+		qsort(db->pd_users, db->pd_nusers, sizeof(*u), user_cmp);
 	for (i = 0, j = 0; i < db->pd_nusers; i++) {
 		if (j > 0 && strcmp(db->pd_users[j - 1].pu_email,
 		    db->pd_users[i].pu_email) == 0) {
@@ -249,6 +257,8 @@ passwd_db_load(const json_t *arr)
 		db->pd_users[j++] = db->pd_users[i];
 	}
 	db->pd_nusers = j;
+	if (!logins)
+		return (db);
 
 	/*
 	 * The dummy costs what most real entries cost: a cheaper one
@@ -268,6 +278,18 @@ passwd_db_load(const json_t *arr)
  fail:
 	passwd_db_free(db);
 	return (NULL);
+}
+
+struct passwd_db *
+passwd_db_load(const json_t *arr)
+{
+	return (db_load(arr, 1));
+}
+
+struct passwd_db *
+passwd_dir_load(const json_t *arr)
+{
+	return (db_load(arr, 0));
 }
 
 void
@@ -398,7 +420,8 @@ passwd_login(struct passwd_db *db, struct passwd_rl *rl, const char *email,
 	*identity = NULL;
 	if (retry != NULL)
 		*retry = 0;
-	if (email == NULL || pw == NULL)
+	/* A directory (passwd_dir_load()) checks no password. */
+	if (email == NULL || pw == NULL || db->pd_cd == NULL)
 		return (PASSWD_ERROR);
 	if (rl != NULL) {
 		uint64_t	wait;

@@ -94,6 +94,12 @@ struct passwd_rl;
  * refuses a bad cost at login time, not at startup.
  */
 struct passwd_db *passwd_db_load(const json_t *);
+/*
+ * The same without hashes: a directory for passwd_refresh() only, which
+ * storage keeps to check a local user's refresh in the rotation's own
+ * transaction.  passwd_login() on it fails with PASSWD_ERROR.
+ */
+struct passwd_db *passwd_dir_load(const json_t *);
 void		 passwd_db_free(struct passwd_db *);
 size_t		 passwd_db_count(const struct passwd_db *);
 /* bcrypt runs so far, dummy ones included (for the tests) */

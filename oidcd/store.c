@@ -47,6 +47,7 @@
 #include "oidcd.h"
 #include "db.h"
 #include "jose.h"
+#include "passwd.h"
 #include "store.h"
 
 /* Record types (the db header's type byte). */
@@ -680,6 +681,12 @@ store_policy_parse(json_t *cfg, struct store_policy *sp)
 		sp->sp_session_absolute = abs;
 		sp->sp_session_idle = idle;
 	}
+	/* Optional: the password database's users, without hashes. */
+	if ((e = json_object_get(cfg, "localUsers")) != NULL) {
+		if (!json_is_array(e) ||
+		    (sp->sp_local = passwd_dir_load(e)) == NULL)
+			return (-1);
+	}
 	json_array_foreach(refreshers, i, e) {
 		if (check_string(e, STORE_NAME_MAX, F_NONEMPTY) == -1) {
 			store_policy_free(sp);
@@ -700,6 +707,8 @@ store_policy_free(struct store_policy *sp)
 
 	for (i = 0; i < sp->sp_nrefreshers; i++)
 		free(sp->sp_refreshers[i]);
+	if (sp->sp_local != NULL)
+		passwd_db_free(sp->sp_local);
 	memset(sp, 0, sizeof(*sp));
 }
 
@@ -1524,6 +1533,38 @@ grant_reidentify(json_t *grant, json_t *identity, json_t **reply)
 	return (DB_OK);
 }
 
+/*
+ * Dex's password connector on refresh: the user must still be there,
+ * under the same id, and the claims follow the entry.  Checked here, in
+ * the rotation's transaction, so that a user who is gone does not spend
+ * the token and the family keeps what the directory says now.
+ */
+static int
+local_reidentify(const struct store_policy *sp, const uint8_t *fid,
+    json_t *grant, json_t **reply)
+{
+	char	 fhex[STORE_FAMILY_HEX + 1];
+	json_t	*id;
+	int	 rc;
+
+	switch (passwd_refresh(sp->sp_local, json_object_get(grant,
+	    "identity"), &id)) {
+	case PASSWD_OK:
+		rc = grant_reidentify(grant, id, reply);
+		json_decref(id);
+		return (rc);
+	case PASSWD_NOTFOUND:
+		hex(fid, STORE_FAMILY_BYTES, fhex);
+		log_info("refresh token family %.8s refused: its local user "
+		    "is gone", fhex);
+		*reply = store_error(ERR_GRANT, PASSWD_ERR_NOTFOUND);
+		return (DB_OK);
+	default:
+		*reply = store_error(ERR_SERVER, PASSWD_ERR_LOGIN);
+		return (DB_OK);
+	}
+}
+
 /* Rotate: the family remembers the token rotated out as obsolete. */
 static int
 family_rotate(struct db_txn *t, const struct store_policy *sp,
@@ -1567,7 +1608,7 @@ store_refresh_rotate(struct db_txn *t, const struct store_policy *sp,
 	const char	*presented = str(req, "refreshToken");
 	char		*token = NULL;
 	json_t		*fam, *grant = NULL, *identity;
-	int		 iscur, isobs, inwin, reused = 0, rc;
+	int		 iscur, isobs, inwin, reused = 0, checked = 0, rc;
 
 	*reply = NULL;
 	if ((rc = token_lookup(t, presented, fid, hash, &fam)) != DB_OK)
@@ -1623,6 +1664,14 @@ store_refresh_rotate(struct db_txn *t, const struct store_policy *sp,
 	    (rc = grant_reidentify(json_object_get(fam, "grant"), identity,
 	    reply)) != DB_OK)
 		goto done;
+	if (identity == NULL && !inwin && sp->sp_local != NULL &&
+	    strcmp(str(json_object_get(fam, "grant"), "connectorId"),
+	    STORE_LOCAL_CONNECTOR) == 0) {
+		if ((rc = local_reidentify(sp, fid, json_object_get(fam,
+		    "grant"), reply)) != DB_OK)
+			goto done;
+		checked = 1;
+	}
 	if (*reply != NULL)
 		goto done;
 	if ((grant = grant_scoped(json_object_get(fam, "grant"),
@@ -1667,6 +1716,8 @@ store_refresh_rotate(struct db_txn *t, const struct store_policy *sp,
 	grant = NULL;
 	set_new(*reply, "refreshToken", json_string(token));
 	set_new(*reply, "reused", json_boolean(reused));
+	if (checked)
+		set_new(*reply, "identityChecked", json_true());
  done:
 	if (token != NULL)
 		freezero(token, strlen(token));

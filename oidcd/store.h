@@ -118,6 +118,7 @@ struct store_policy {
 	uint64_t	 sp_device_lifetime;	/* "deviceRequests"; 0: Dex's */
 	uint64_t	 sp_session_absolute;	/* 0: STORE_SESSION_* */
 	uint64_t	 sp_session_idle;
+	struct passwd_db *sp_local;		/* "localUsers"; NULL: none */
 };
 
 /* One request of a group-commit batch. */

@@ -61,6 +61,61 @@ case "$out" in
 *) not_ok "issuer change: $out" ;;
 esac
 
+# A local user's refresh follows the password database as reloaded:
+# the claims change with the entry; a user who is gone is refused, and
+# the token is not spent by the refusal.
+sed 's/^  skipApprovalScreen: true/  skipApprovalScreen: true\n  passwordConnector: local/' \
+    "$scratch/good.yaml" >"$scratch/pw.yaml"
+"$OIDCCTL" -s "$sock" reload "$scratch/pw.yaml" >/dev/null 2>&1
+sleep 0.5
+tokfield() {
+	python3 -c 'import json,sys
+r = json.load(sys.stdin)
+f = sys.argv[1]
+if f == "name":
+	import base64
+	p = r["id_token"].split(".")[1]
+	print(json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))["name"])
+else:
+	print(r.get(f, ""))' "$1"
+}
+refresh() {
+	curl -s -o "$scratch/refresh.json" -w '%{http_code}' \
+	    -u test-app:test-secret -d grant_type=refresh_token \
+	    --data-urlencode "refresh_token=$1" "$iss/token"
+}
+rt=$(curl -s -u test-app:test-secret -d grant_type=password \
+    -d username=admin@example.com -d password=password \
+    --data-urlencode 'scope=openid profile email offline_access' \
+    "$iss/token" | tokfield refresh_token)
+[ -n "$rt" ] && ok "password grant: a refresh token" || not_ok "no refresh token"
+sed 's/^  username: admin$/  username: root-admin/' "$scratch/pw.yaml" \
+    >"$scratch/renamed.yaml"
+"$OIDCCTL" -s "$sock" reload "$scratch/renamed.yaml" >/dev/null 2>&1
+sleep 0.5
+st=$(refresh "$rt")
+name=$(tokfield name <"$scratch/refresh.json")
+[ "$st" = 200 ] && [ "$name" = root-admin ] &&
+    ok "a renamed local user's refresh carries the new name" ||
+    not_ok "renamed: $st name=$name $(cat "$scratch/refresh.json")"
+rt=$(tokfield refresh_token <"$scratch/refresh.json")
+sed 's/^- email: admin@example.com$/- email: other@example.com/' \
+    "$scratch/renamed.yaml" >"$scratch/gone.yaml"
+"$OIDCCTL" -s "$sock" reload "$scratch/gone.yaml" >/dev/null 2>&1
+sleep 0.5
+st=$(refresh "$rt")
+err=$(tokfield error <"$scratch/refresh.json")
+desc=$(tokfield error_description <"$scratch/refresh.json")
+[ "$st" = 400 ] && [ "$err" = invalid_grant ] &&
+    [ "$desc" = "User not found." ] &&
+    ok "a local user who is gone: 400 invalid_grant, User not found." ||
+    not_ok "gone: $st $(cat "$scratch/refresh.json")"
+"$OIDCCTL" -s "$sock" reload "$scratch/renamed.yaml" >/dev/null 2>&1
+sleep 0.5
+st=$(refresh "$rt")
+[ "$st" = 200 ] && ok "back again: the refused token was not spent" ||
+    not_ok "back again: $st $(cat "$scratch/refresh.json")"
+
 # Many reloads in a row leave no descriptor behind in the frontends.
 for p in $(children_of "$daemon_pid"); do
 	[ "$(role_of "$p")" = frontend ] && fe=$p

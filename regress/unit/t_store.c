@@ -38,6 +38,7 @@
 #include "oidcd.h"
 #include "db.h"
 #include "jose.h"
+#include "passwd.h"
 #include "store.h"
 #include "tap.h"
 
@@ -767,6 +768,73 @@ do_revoke(const char *fmt, const char *arg, size_t *n)
 		db_txn_abort(t);
 	json_decref(req);
 	return (rc);
+}
+
+/* The local users' directory, from a JSON array (for sp_local). */
+static void
+local_users(const char *arr)
+{
+	json_t	*a;
+
+	if (pol.sp_local != NULL)
+		passwd_db_free(pol.sp_local);
+	if ((a = json_loads(arr, 0, NULL)) == NULL ||
+	    (pol.sp_local = passwd_dir_load(a)) == NULL)
+		abort();
+	json_decref(a);
+}
+
+static void
+test_local_refresh(void)
+{
+	json_t	*r, *id;
+	char	*t1, *t2, *t3;
+
+	policy(0, 0, 0, 0);
+	local_users("[{\"email\":\"Bob@X\",\"userId\":\"bob\","
+	    "\"username\":\"bob\",\"name\":\"Bob B.\","
+	    "\"groups\":[\"admins\"]}]");
+	t1 = issue(T0, "bob", "app");
+	r = rotate(t1, T0 + 1, "app", NULL);
+	ok(is_ok(r) && json_is_true(json_object_get(r, "identityChecked")),
+	    "local user: checked in the rotation");
+	id = json_object_get(json_object_get(r, "grant"), "identity");
+	is_str(rstr(id, "username"), "Bob B.", "local user: name from the "
+	    "directory now");
+	is_int((int)json_array_size(json_object_get(id, "groups")), 1,
+	    "local user: groups from the directory now");
+	t2 = strdup(is_ok(r) ? rstr(r, "refreshToken") : "");
+	json_decref(r);
+	r = run(IMSG_STORE_INTROSPECT, T0 + 1, "{\"refreshToken\":\"%s\"}",
+	    t2);
+	is_str(rstr(json_object_get(json_object_get(r, "grant"), "identity"),
+	    "username"), "Bob B.", "local user: the family keeps it");
+	json_decref(r);
+
+	/* Gone, or another user under the same email: refused, not spent. */
+	local_users("[{\"email\":\"bob@x\",\"userId\":\"bob-2\"}]");
+	want_err(rotate(t2, T0 + 2, "app", NULL), "invalid_grant",
+	    "User not found.", "local user: same email, another id");
+	local_users("[]");
+	want_err(rotate(t2, T0 + 3, "app", NULL), "invalid_grant",
+	    "User not found.", "local user: gone");
+	ok(active(t2, T0 + 3), "local user gone: the token is not spent");
+	local_users("[{\"email\":\"bob@x\",\"userId\":\"bob\"}]");
+	t3 = rotate_tok(t2, T0 + 4);
+	ok(*t3 != '\0', "local user back: the token works");
+	free(t1);
+	free(t2);
+	free(t3);
+
+	/* Another connector's token is left to the connector. */
+	t1 = issue_conn(T0, "carol", "app", "ldap");
+	r = rotate(t1, T0 + 1, "app", NULL);
+	ok(is_ok(r) && json_object_get(r, "identityChecked") == NULL,
+	    "another connector: not looked up here");
+	json_decref(r);
+	free(t1);
+	policy(0, 0, 0, 0);
+	ok(pol.sp_local == NULL, "policy reset frees the directory");
 }
 
 /* The family id a token starts with, in hex, in buf. */
@@ -1732,6 +1800,7 @@ main(void)
 	test_redeem();
 	test_pkce();
 	test_rotate();
+	test_local_refresh();
 	test_reidentify();
 	test_introspect();
 	test_sessions();
