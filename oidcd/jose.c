@@ -1396,6 +1396,60 @@ sign_ctx(EVP_PKEY *pkey, enum jose_alg alg, const struct jose_alginfo *ai)
  * {"alg":...,"kid":...,"typ":"JWT"}.  Returns a NUL-terminated string
  * from malloc(), or NULL.
  */
+/*
+ * The encoded protected header of the last alg and kid signed with: a
+ * signer signs with one key for hours, and building the header is a
+ * JSON object, a dump and an encoding each time otherwise.
+ */
+static struct {
+	enum jose_alg	 alg;
+	int		 has_kid;
+	char		 kid[JOSE_KID_MAX + 1];
+	char		*b64;
+	size_t		 len;
+} hdr_cache;
+
+/* The base64url protected header for alg and kid, or NULL. */
+static const char *
+jws_header(const struct jose_alginfo *ai, enum jose_alg alg,
+    const char *kid, size_t *lenp)
+{
+	json_t	*hdr;
+	char	*hjson = NULL, *b64 = NULL;
+	int	 err = 0;
+
+	if (hdr_cache.b64 != NULL && hdr_cache.alg == alg &&
+	    hdr_cache.has_kid == (kid != NULL) &&
+	    (kid == NULL || strcmp(hdr_cache.kid, kid) == 0)) {
+		*lenp = hdr_cache.len;
+		return (hdr_cache.b64);
+	}
+	if ((hdr = json_object()) == NULL)
+		return (NULL);
+	err |= json_object_set_new(hdr, "alg", json_string(ai->name));
+	if (kid != NULL)
+		err |= json_object_set_new(hdr, "kid", json_string(kid));
+	err |= json_object_set_new(hdr, "typ", json_string("JWT"));
+	if (!err)
+		hjson = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(hdr);
+	if (hjson == NULL)
+		return (NULL);
+	b64 = jose_b64url_encode((const uint8_t *)hjson, strlen(hjson));
+	free(hjson);
+	if (b64 == NULL)
+		return (NULL);
+	free(hdr_cache.b64);
+	hdr_cache.b64 = b64;
+	hdr_cache.len = strlen(b64);
+	hdr_cache.alg = alg;
+	hdr_cache.has_kid = kid != NULL;
+	(void)strlcpy(hdr_cache.kid, kid != NULL ? kid : "",
+	    sizeof(hdr_cache.kid));
+	*lenp = hdr_cache.len;
+	return (hdr_cache.b64);
+}
+
 char *
 jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
     const char *payload, size_t payload_len)
@@ -1403,14 +1457,13 @@ jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
 	const struct jose_alginfo	*ai;
 	const struct jose_curve		*c;
 	EVP_MD_CTX			*ctx = NULL;
-	json_t				*hdr = NULL;
-	char				*hjson = NULL, *out = NULL;
+	const char			*hdr;
+	char				*out = NULL;
 	uint8_t				 sig[JOSE_JWS_MAX_SIG];
 	uint8_t				 raw[2 * 66];
 	const uint8_t			*sigp;
 	size_t				 hlen, siglen, total, o, in_len;
 	size_t				 maxsig;
-	int				 err = 0;
 
 	if (jose_key_check(pkey, alg) == -1 || (ai = alg_info(alg)) == NULL)
 		return (NULL);
@@ -1419,17 +1472,8 @@ jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
 	if (EVP_PKEY_size(pkey) <= 0 ||
 	    (size_t)EVP_PKEY_size(pkey) > sizeof(sig))
 		return (NULL);
-
-	if ((hdr = json_object()) == NULL)
-		goto done;
-	err |= json_object_set_new(hdr, "alg", json_string(ai->name));
-	if (kid != NULL)
-		err |= json_object_set_new(hdr, "kid", json_string(kid));
-	err |= json_object_set_new(hdr, "typ", json_string("JWT"));
-	if (err || (hjson = json_dumps(hdr,
-	    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
-		goto done;
-	hlen = strlen(hjson);
+	if ((hdr = jws_header(ai, alg, kid, &hlen)) == NULL)
+		return (NULL);
 
 	/* What we sign must parse again here: keep within the limit. */
 	if (payload_len > JOSE_JWS_MAX_LEN)
@@ -1438,12 +1482,12 @@ jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
 	maxsig = (size_t)EVP_PKEY_size(pkey);
 	if (ai->kty == KTY_EC)
 		maxsig = 2 * curve_info(ai->curve)->len;
-	total = JOSE_B64URL_LEN(hlen) + 1 + JOSE_B64URL_LEN(payload_len) +
+	total = hlen + 1 + JOSE_B64URL_LEN(payload_len) +
 	    1 + JOSE_B64URL_LEN(maxsig);
 	if (total > JOSE_JWS_MAX_LEN || (out = malloc(total + 1)) == NULL)
 		goto done;
-	o = b64_encode_into(out, (const uint8_t *)hjson, hlen,
-	    b64url_chars, 0);
+	memcpy(out, hdr, hlen);
+	o = hlen;
 	out[o++] = '.';
 	o += b64_encode_into(out + o, (const uint8_t *)payload, payload_len,
 	    b64url_chars, 0);
@@ -1473,8 +1517,6 @@ jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
 	out = NULL;
  done:
 	EVP_MD_CTX_free(ctx);
-	free(hjson);
-	json_decref(hdr);
 	return (out);
 }
 
