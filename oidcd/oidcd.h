@@ -323,6 +323,8 @@ struct imsgev {
 	struct imsgbuf		 ibuf;
 	void			(*handler)(int, short, void *);
 	struct event		*ev;
+	struct event		*ev_flush;	/* proc.c's pipes; else NULL */
+	int			 flush_pending;
 	struct privsep_proc	*proc;
 	void			*data;
 	short			 events;

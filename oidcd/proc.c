@@ -61,6 +61,9 @@ static const char *proc_titles[PROC_MAX] = {
 static struct privsep_proc	*proc_table;	/* peers of this process */
 static unsigned int		 proc_ntable;
 
+static void	 proc_flush(int, short, void *);
+static void	 proc_lost(struct privsep *, struct imsgev *);
+static void	 imsg_event_arm(struct imsgev *);
 static void	 proc_setup_iev(struct privsep *, enum privsep_procid,
 		    unsigned int, int);
 
@@ -229,8 +232,11 @@ proc_setup_iev(struct privsep *ps, enum privsep_procid id, unsigned int n,
 	iev->handler = proc_dispatch;
 	iev->events = EV_READ | EV_PERSIST;
 	if ((iev->ev = event_new(ps->ps_evbase, fd, iev->events,
-	    iev->handler, iev)) == NULL)
+	    iev->handler, iev)) == NULL ||
+	    (iev->ev_flush = event_new(ps->ps_evbase, -1, 0, proc_flush,
+	    iev)) == NULL)
 		fatal("%s: event_new", __func__);
+	iev->flush_pending = 0;
 	if (event_add(iev->ev, NULL) == -1)
 		fatal("%s: event_add", __func__);
 }
@@ -430,8 +436,51 @@ proc_run(struct privsep *ps, struct privsep_proc *p,
 	exit(0);
 }
 
+/*
+ * What was composed during this pass of the event loop, written at its
+ * end: every callback that ran in the pass has added its messages by
+ * then, so they leave in one sendmsg, and the pipe, almost always
+ * writable, needs no EV_WRITE and no epoll_ctl to arm and disarm it.
+ * Only a pipe that is full waits for EV_WRITE.
+ */
+static void
+proc_flush(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+
+	iev->flush_pending = 0;
+	if (iev->ibuf.fd == -1 || imsgbuf_queuelen(&iev->ibuf) == 0)
+		return;
+	if (imsgbuf_write(&iev->ibuf) == -1) {
+		if (errno == EPIPE || errno == ECONNRESET) {
+			proc_lost(iev->proc->p_ps, iev);
+			return;
+		}
+		fatal("%s: imsgbuf_write to %s", __func__,
+		    iev->proc->p_title);
+	}
+	imsg_event_arm(iev);
+}
+
 void
 imsg_event_add(struct imsgev *iev)
+{
+	if (iev->ibuf.fd == -1)
+		return;
+	if (iev->ev_flush != NULL && imsgbuf_queuelen(&iev->ibuf) > 0 &&
+	    !(iev->events & EV_WRITE)) {
+		if (!iev->flush_pending) {
+			iev->flush_pending = 1;
+			event_active(iev->ev_flush, EV_WRITE, 1);
+		}
+		return;
+	}
+	imsg_event_arm(iev);
+}
+
+/* Wait for EV_WRITE while anything is queued, for EV_READ always. */
+static void
+imsg_event_arm(struct imsgev *iev)
 {
 	short	 events = EV_READ | EV_PERSIST;
 
