@@ -61,12 +61,15 @@
 #define IO_F_FREE	0x08	/* io_free() called inside a callback */
 #define IO_F_TMODIFIED	0x10	/* timeout changed since last arm */
 #define IO_F_KICK	0x20	/* try a read on the next loop pass */
+#define IO_F_FLUSH	0x40	/* output written at the end of this pass */
+#define IO_F_WBLOCKED	0x80	/* the last write would have blocked */
 
 struct io {
 	struct event_base	*base;
 	int			 fd;
 	struct tls		*tls;
 	struct event		 ev;
+	struct event		 ev_flush;
 	short			 armed;
 	short			 hs_want;
 	int			 state;
@@ -83,6 +86,7 @@ struct io {
 };
 
 static void	io_dispatch(int, short, void *);
+static void	io_flush(int, short, void *);
 static int	io_callback(struct io *, int);
 static void	io_destroy(struct io *);
 static int	io_do_read(struct io *);
@@ -112,6 +116,7 @@ io_new(struct event_base *base, int fd, io_cb cb, void *arg)
 	io->arg = arg;
 	io->state = IO_STATE_UP;
 	event_assign(&io->ev, base, fd, EV_PERSIST, io_dispatch, io);
+	event_assign(&io->ev_flush, base, -1, 0, io_flush, io);
 	return (io);
 }
 
@@ -127,6 +132,7 @@ io_free(struct io *io)
 	if (io->incb) {
 		io->flags |= IO_F_FREE;
 		event_del(&io->ev);
+		event_del(&io->ev_flush);
 		return;
 	}
 	io_destroy(io);
@@ -136,6 +142,7 @@ static void
 io_destroy(struct io *io)
 {
 	event_del(&io->ev);
+	event_del(&io->ev_flush);
 	if (io->tls != NULL) {
 		/* Best effort close_notify; never wait for it. */
 		(void)tls_close(io->tls);
@@ -341,8 +348,26 @@ io_reload(struct io *io)
 	case IO_STATE_UP:
 		if ((io->flags & IO_F_PAUSE_IN) == 0)
 			ev |= (io->flags & IO_F_RWANTW) ? EV_WRITE : EV_READ;
-		if (evbuffer_get_length(io->out) > 0)
-			ev |= (io->flags & IO_F_WWANTR) ? EV_READ : EV_WRITE;
+		if (evbuffer_get_length(io->out) == 0)
+			break;
+		/*
+		 * Output queued from outside the io's own callback (an
+		 * answer from another process) is written at the end of
+		 * this pass of the event loop: arming EV_WRITE would cost
+		 * an epoll_ctl() to arm, a trip through epoll_wait() and
+		 * an epoll_ctl() to disarm, for a socket that is nearly
+		 * always writable.  Only a write that would have blocked
+		 * waits for EV_WRITE.
+		 */
+		if (!(io->flags & (IO_F_WBLOCKED | IO_F_WWANTR)) &&
+		    !(io->armed & EV_WRITE)) {
+			if (!(io->flags & IO_F_FLUSH)) {
+				io->flags |= IO_F_FLUSH;
+				event_active(&io->ev_flush, EV_WRITE, 1);
+			}
+			break;
+		}
+		ev |= (io->flags & IO_F_WWANTR) ? EV_READ : EV_WRITE;
 		break;
 	case IO_STATE_DRAIN:
 		ev = (io->flags & IO_F_WWANTR) ? EV_READ : EV_WRITE;
@@ -474,14 +499,17 @@ io_do_write(struct io *io)
 	size_t			 len;
 	ssize_t			 n;
 
+	io->flags &= ~IO_F_WBLOCKED;
 	while ((len = evbuffer_get_length(io->out)) > 0) {
 		if (io->tls == NULL) {
 			n = evbuffer_write(io->out, io->fd);
 			if (n >= 0)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
+			    errno == EINTR) {
+				io->flags |= IO_F_WBLOCKED;
 				return (0);
+			}
 			if (errno == EPIPE || errno == ECONNRESET)
 				return (-1);
 			io_seterr(io, "write", errno);
@@ -500,6 +528,7 @@ io_do_write(struct io *io)
 		}
 		if (n == TLS_WANT_POLLOUT) {
 			io->flags &= ~IO_F_WWANTR;
+			io->flags |= IO_F_WBLOCKED;
 			return (0);
 		}
 		if (n == -1) {
@@ -558,6 +587,18 @@ io_linger_read(struct io *io)
 		if (io->lingered > IO_LINGER_MAX)
 			return (1);
 	}
+}
+
+/* The deferred write of io_write(): as if the socket said writable. */
+static void
+io_flush(int fd, short what, void *arg)
+{
+	struct io	*io = arg;
+
+	io->flags &= ~IO_F_FLUSH;
+	if (io->flags & IO_F_FREE)
+		return;
+	io_dispatch(io->fd, EV_WRITE, io);
 }
 
 static void
