@@ -1661,6 +1661,48 @@ jose_jws_verify(const struct jose_jws *jws, EVP_PKEY *pkey,
  * OpenID Connect at_hash / c_hash: base64url of the left half of the
  * hash of the token, with the hash of the signing alg.
  */
+/*
+ * EVP_Digest() with the digest fetched once.  With OpenSSL 3 a legacy
+ * EVP_MD such as EVP_sha256() is fetched from the provider again on
+ * every EVP_DigestInit_ex(), a lock and a lookup that showed in the
+ * token endpoint's profile; LibreSSL fetches nothing and takes the
+ * EVP_MD as it is.
+ */
+int
+jose_digest(const EVP_MD *md, const void *p, size_t len, uint8_t *out,
+    unsigned int *outlen)
+{
+	static EVP_MD_CTX	*ctx;
+	const EVP_MD		*impl = md;
+#if !defined(LIBRESSL_VERSION_NUMBER) && OPENSSL_VERSION_NUMBER >= 0x30000000L
+	static struct {
+		int	 nid;
+		EVP_MD	*md;
+	}			 fetched[4];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(fetched) / sizeof(fetched[0]); i++) {
+		if (fetched[i].md == NULL) {
+			if ((fetched[i].md = EVP_MD_fetch(NULL,
+			    EVP_MD_get0_name(md), NULL)) == NULL)
+				return (-1);
+			fetched[i].nid = EVP_MD_get_type(md);
+		}
+		if (fetched[i].nid == EVP_MD_get_type(md)) {
+			impl = fetched[i].md;
+			break;
+		}
+	}
+#endif
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		return (-1);
+	if (EVP_DigestInit_ex(ctx, impl, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, p, len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, outlen) != 1)
+		return (-1);
+	return (0);
+}
+
 char *
 jose_half_hash(enum jose_alg alg, const char *token, size_t len)
 {
@@ -1670,7 +1712,7 @@ jose_half_hash(enum jose_alg alg, const char *token, size_t len)
 
 	if (!jose_alg_usable(alg) || (ai = alg_info(alg)) == NULL)
 		return (NULL);
-	if (EVP_Digest(token, len, md, &mdlen, alg_md(ai), NULL) != 1)
+	if (jose_digest(alg_md(ai), token, len, md, &mdlen) == -1)
 		return (NULL);
 	return (jose_b64url_encode(md, mdlen / 2));
 }

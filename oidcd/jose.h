@@ -144,6 +144,9 @@ json_t		*jose_json_object(const void *, size_t);
 
 /* OpenID Connect and Dex helpers. */
 char		*jose_half_hash(enum jose_alg, const char *, size_t);
+/* EVP_Digest() with the digest fetched once; 0 or -1. */
+int		 jose_digest(const EVP_MD *, const void *, size_t, uint8_t *,
+		    unsigned int *);
 char		*jose_dex_subject(const char *, const char *);
 int		 jose_dex_subject_decode(const char *, char **, char **);
 

@@ -37,7 +37,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "http.h"
 #include "jose.h"
@@ -1790,7 +1789,7 @@ oauth2_secret_check(const struct oauth2_client *client, const char *secret,
 
 	if (!client->has_secret)
 		return (len == 0);
-	if (EVP_Digest(secret, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	if (jose_digest(EVP_sha256(), secret, len, md, &mdlen) == -1 ||
 	    mdlen != sizeof(client->secret_hash))
 		return (0);
 	ok = CRYPTO_memcmp(md, client->secret_hash, mdlen) == 0;
@@ -2608,8 +2607,8 @@ oauth2_access_token_claims(const struct oauth2_conf *conf,
 	char		*nonce;
 	json_t		*o;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
-	    (nonce = jose_b64url_encode(rnd, sizeof(rnd))) == NULL)
+	arc4random_buf(rnd, sizeof(rnd));
+	if ((nonce = jose_b64url_encode(rnd, sizeof(rnd))) == NULL)
 		return (NULL);
 	o = claims_build(conf, grant, client_id, now, nonce, NULL, alg, jti);
 	free(nonce);

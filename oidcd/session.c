@@ -151,9 +151,9 @@ session_cookie_hash(const char *cookie)
 	unsigned int	 mdlen = 0;
 	char		*s;
 
-	if (EVP_Digest(cookie, strlen(cookie), md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen != 32)
-		fatalx("%s: EVP_Digest", __func__);
+	if (jose_digest(EVP_sha256(), cookie, strlen(cookie), md,
+	    &mdlen) == -1 || mdlen != 32)
+		fatalx("%s: jose_digest", __func__);
 	if ((s = jose_b64url_encode(md, mdlen)) == NULL)
 		fatalx("%s: encode", __func__);
 	return (s);

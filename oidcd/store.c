@@ -536,9 +536,9 @@ sha256(const void *p, size_t len, uint8_t out[HASH_LEN])
 {
 	unsigned int	 mdlen = HASH_LEN;
 
-	if (EVP_Digest(p, len, out, &mdlen, EVP_sha256(), NULL) != 1 ||
+	if (jose_digest(EVP_sha256(), p, len, out, &mdlen) == -1 ||
 	    mdlen != HASH_LEN)
-		fatalx("%s: EVP_Digest", __func__);
+		fatalx("%s: jose_digest", __func__);
 }
 
 /* base64url of SHA-256: how hashes and PKCE challenges are written. */

@@ -1293,6 +1293,27 @@ t_hash_sub(void)
 	free(s);
 	ok(jose_half_hash(JOSE_ALG_HS256, "x", 1) == NULL,
 	    "no half hash for HS256");
+	/* FIPS 180-2 "abc", each digest twice: the fetched ones are kept. */
+	for (i = 0; i < 2; i++) {
+		uint8_t		 md[EVP_MAX_MD_SIZE];
+		unsigned int	 mdlen = 0;
+		char		*b;
+
+		ok(jose_digest(EVP_sha256(), "abc", 3, md, &mdlen) == 0 &&
+		    mdlen == 32 && md[0] == 0xba && md[31] == 0xad,
+		    "jose_digest SHA-256 of abc, pass %zu", i);
+		ok(jose_digest(EVP_sha512(), "abc", 3, md, &mdlen) == 0 &&
+		    mdlen == 64 && md[0] == 0xdd && md[63] == 0x9f,
+		    "jose_digest SHA-512 of abc, pass %zu", i);
+		ok(jose_digest(EVP_sha384(), "abc", 3, md, &mdlen) == 0 &&
+		    mdlen == 48 && md[0] == 0xcb && md[47] == 0xa7,
+		    "jose_digest SHA-384 of abc, pass %zu", i);
+		b = jose_half_hash(JOSE_ALG_RS256,
+		    "dNZX1hEZ9wBCzNL40Upu646bdzQA", 28);
+		is_str(b, "wfgvmE9VxjAudsl9lc6TqA", "at_hash after other "
+		    "digests, pass %zu", i);
+		free(b);
+	}
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		s = jose_dex_subject(v[i].user, v[i].conn);
