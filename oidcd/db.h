@@ -76,7 +76,7 @@
  */
 #define DB_KIND_AUTHREQ		1
 #define DB_KIND_CODE		2
-#define DB_KIND_REFRESH		3
+#define DB_KIND_REFRESH		3	/* no longer written; GC empties it */
 #define DB_KIND_FAMILY		4
 #define DB_KIND_SUBJECT		5	/* MDB_DUPSORT: key -> family ids */
 #define DB_KIND_KEYS		6	/* the signer's env */
