@@ -42,6 +42,10 @@
 #include "store.h"
 #include "tap.h"
 
+/* Dex's text for a refresh token that is not (or no longer) good. */
+#define CLAIMED		"Refresh token is invalid or has already been "	\
+			"claimed by another client."
+
 #define T0		1700000000ULL
 #define ID1		"AAAAAAAAAAAAAAAAAAAAAA"
 #define ID2		"BBBBBBBBBBBBBBBBBBBBBB"
@@ -395,8 +399,7 @@ test_redeem(void)
 	    "replayed code");
 	ok(!active(tok, T0 + 3), "replay revoked the family");
 	want_err(rotate(tok, T0 + 3, "app", NULL), "invalid_grant",
-	    "Refresh token is invalid or has already been claimed by another "
-	    "client.", "revoked token cannot refresh");
+	    CLAIMED, "revoked token cannot refresh");
 	want_err(redeem(code, T0 + STORE_CODE_LIFETIME +
 	    STORE_TOMBSTONE_MARGIN, "app", "https://app/cb", NULL, 1),
 	    "invalid_grant", "Invalid or expired code parameter.",
@@ -502,12 +505,10 @@ test_rotate(void)
 	t2 = rotate_tok(t1, T0 + 10);
 	ok(*t2 != '\0' && strcmp(t1, t2) != 0, "rotation: a new token");
 	want_err(rotate(t2, T0 + 11, "other", NULL), "invalid_grant",
-	    "Refresh token is invalid or has already been claimed by another "
-	    "client.", "another client's token");
+	    CLAIMED, "another client's token");
 	ok(active(t2, T0 + 11), "another client did not revoke it");
 	want_err(rotate(t1, T0 + 12, "app", NULL), "invalid_grant",
-	    "Refresh token is invalid or has already been claimed by another "
-	    "client.", "reuse of the rotated-out token");
+	    CLAIMED, "reuse of the rotated-out token");
 	ok(!active(t2, T0 + 12), "reuse revoked the current token too");
 	t3 = rotate_tok(t2, T0 + 13);
 	ok(*t3 == '\0', "family stays revoked");
@@ -524,14 +525,12 @@ test_rotate(void)
 	t2 = rotate_tok(t1, T0 + 10);
 	t3 = forged(t2, 0);
 	want_err(rotate(t3, T0 + 11, "app", NULL), "invalid_grant",
-	    "Refresh token is invalid or has already been claimed by another "
-	    "client.", "an unknown family id");
+	    CLAIMED, "an unknown family id");
 	ok(active(t2, T0 + 11), "an unknown family id revoked nothing");
 	free(t3);
 	t3 = forged(t2, STORE_TOKEN_BYTES - 1);
 	want_err(rotate(t3, T0 + 12, "app", NULL), "invalid_grant",
-	    "Refresh token is invalid or has already been claimed by another "
-	    "client.", "the family's id with another tail");
+	    CLAIMED, "the family's id with another tail");
 	ok(!active(t2, T0 + 12), "... revoked the family");
 	free(t1);
 	free(t2);
@@ -553,8 +552,7 @@ test_rotate(void)
 	t3 = rotate_tok(t2, T0 + 31);
 	ok(*t3 != '\0' && strcmp(t3, t2) != 0, "after the window: rotated");
 	want_err(rotate(t1, T0 + 32, "app", NULL), "invalid_grant",
-	    "Refresh token is invalid or has already been claimed by another "
-	    "client.", "a token two generations old");
+	    CLAIMED, "a token two generations old");
 	ok(!active(t3, T0 + 32), "and the family is revoked");
 	free(t1);
 	free(t2);
@@ -622,8 +620,7 @@ test_rotate(void)
 	/* Unknown tokens. */
 	want_err(rotate("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	    "AAAAAAAAA", T0, "app", NULL), "invalid_grant",
-	    "Refresh token is invalid or has already been claimed by another "
-	    "client.", "unknown token");
+	    CLAIMED, "unknown token");
 	ok(!active("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	    "AAAAA", T0), "unknown token inactive");
 }
