@@ -33,6 +33,7 @@
 
 #include "oidcd.h"
 #include "db.h"
+#include "passwd.h"
 #include "store.h"
 
 #define T0	1700000000ULL
@@ -74,6 +75,7 @@ static void
 setup(void)
 {
 	struct db_config	 dc;
+	json_t			*users;
 
 	log_init(1, LOG_DAEMON);
 	log_setquiet(1);
@@ -90,6 +92,12 @@ setup(void)
 	pol.sp_valid_if_not_used_for = 100;
 	pol.sp_refreshers[0] = strdup("local");
 	pol.sp_nrefreshers = 1;
+	/* A local user, so that rotations of "local" grants look it up. */
+	users = json_loads("[{\"email\":\"a@x\",\"userId\":\"a\","
+	    "\"username\":\"a\",\"groups\":[\"g\"]}]", 0, NULL);
+	if (users == NULL || (pol.sp_local = passwd_dir_load(users)) == NULL)
+		abort();
+	json_decref(users);
 	atexit(cleanup);
 }
 
