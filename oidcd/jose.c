@@ -1392,11 +1392,6 @@ sign_ctx(EVP_PKEY *pkey, enum jose_alg alg, const struct jose_alginfo *ai)
 }
 
 /*
- * Sign payload as a compact JWS with protected header
- * {"alg":...,"kid":...,"typ":"JWT"}.  Returns a NUL-terminated string
- * from malloc(), or NULL.
- */
-/*
  * The encoded protected header of the last alg and kid signed with: a
  * signer signs with one key for hours, and building the header is a
  * JSON object, a dump and an encoding each time otherwise.
@@ -1405,20 +1400,22 @@ static struct {
 	enum jose_alg	 alg;
 	int		 has_kid;
 	char		 kid[JOSE_KID_MAX + 1];
+	char		 typ[JOSE_TYP_MAX + 1];
 	char		*b64;
 	size_t		 len;
 } hdr_cache;
 
-/* The base64url protected header for alg and kid, or NULL. */
+/* The base64url protected header for alg, kid and typ, or NULL. */
 static const char *
 jws_header(const struct jose_alginfo *ai, enum jose_alg alg,
-    const char *kid, size_t *lenp)
+    const char *kid, const char *typ, size_t *lenp)
 {
 	json_t	*hdr;
 	char	*hjson = NULL, *b64 = NULL;
 	int	 err = 0;
 
 	if (hdr_cache.b64 != NULL && hdr_cache.alg == alg &&
+	    strcmp(hdr_cache.typ, typ) == 0 &&
 	    hdr_cache.has_kid == (kid != NULL) &&
 	    (kid == NULL || strcmp(hdr_cache.kid, kid) == 0)) {
 		*lenp = hdr_cache.len;
@@ -1429,7 +1426,7 @@ jws_header(const struct jose_alginfo *ai, enum jose_alg alg,
 	err |= json_object_set_new(hdr, "alg", json_string(ai->name));
 	if (kid != NULL)
 		err |= json_object_set_new(hdr, "kid", json_string(kid));
-	err |= json_object_set_new(hdr, "typ", json_string("JWT"));
+	err |= json_object_set_new(hdr, "typ", json_string(typ));
 	if (!err)
 		hjson = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(hdr);
@@ -1443,6 +1440,7 @@ jws_header(const struct jose_alginfo *ai, enum jose_alg alg,
 	hdr_cache.b64 = b64;
 	hdr_cache.len = strlen(b64);
 	hdr_cache.alg = alg;
+	(void)strlcpy(hdr_cache.typ, typ, sizeof(hdr_cache.typ));
 	hdr_cache.has_kid = kid != NULL;
 	(void)strlcpy(hdr_cache.kid, kid != NULL ? kid : "",
 	    sizeof(hdr_cache.kid));
@@ -1450,9 +1448,22 @@ jws_header(const struct jose_alginfo *ai, enum jose_alg alg,
 	return (hdr_cache.b64);
 }
 
+/*
+ * Sign payload as a compact JWS with protected header
+ * {"alg":...,"kid":...,"typ":typ}; jose_jws_sign() with typ "JWT".
+ * Returns a NUL-terminated string from malloc(), or NULL.
+ */
 char *
 jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
     const char *payload, size_t payload_len)
+{
+	return (jose_jws_sign_typ(pkey, alg, kid, JOSE_TYP_JWT, payload,
+	    payload_len));
+}
+
+char *
+jose_jws_sign_typ(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
+    const char *typ, const char *payload, size_t payload_len)
 {
 	const struct jose_alginfo	*ai;
 	const struct jose_curve		*c;
@@ -1469,10 +1480,12 @@ jose_jws_sign(EVP_PKEY *pkey, enum jose_alg alg, const char *kid,
 		return (NULL);
 	if (kid != NULL && strlen(kid) > JOSE_KID_MAX)
 		return (NULL);
+	if (typ == NULL || strlen(typ) > JOSE_TYP_MAX)
+		return (NULL);
 	if (EVP_PKEY_size(pkey) <= 0 ||
 	    (size_t)EVP_PKEY_size(pkey) > sizeof(sig))
 		return (NULL);
-	if ((hdr = jws_header(ai, alg, kid, &hlen)) == NULL)
+	if ((hdr = jws_header(ai, alg, kid, typ, &hlen)) == NULL)
 		return (NULL);
 
 	/* What we sign must parse again here: keep within the limit. */

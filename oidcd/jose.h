@@ -39,6 +39,9 @@
 #define JOSE_JWS_MAX_SIG	1024		/* signature bytes (RSA 8192) */
 #define JOSE_JSON_MAX_LEN	(256 * 1024)	/* jose_json_object() input */
 #define JOSE_KID_MAX		256		/* a kid seen in a JWS or JWK */
+#define JOSE_TYP_MAX		32		/* a typ we sign with */
+#define JOSE_TYP_JWT		"JWT"
+#define JOSE_TYP_LOGOUT		"logout+jwt"	/* Back-Channel Logout 2.4 */
 #define JOSE_JWK_MAX_LEN	16384		/* one JWK, compact JSON */
 #define JOSE_JWKS_MAX_KEYS	32		/* keys in one JWKS */
 #define JOSE_JWKS_MAX_LEN	(JOSE_JWKS_MAX_KEYS * JOSE_JWK_MAX_LEN)
@@ -136,6 +139,9 @@ const struct jose_jwk *
 /* JWS. */
 char		*jose_jws_sign(EVP_PKEY *, enum jose_alg, const char *,
 		    const char *, size_t);
+/* The same with another JWS "typ" (at most JOSE_TYP_MAX bytes). */
+char		*jose_jws_sign_typ(EVP_PKEY *, enum jose_alg, const char *,
+		    const char *, const char *, size_t);
 int		 jose_jws_parse(const char *, size_t, struct jose_jws *);
 int		 jose_jws_verify(const struct jose_jws *, EVP_PKEY *,
 		    enum jose_alg);

@@ -663,8 +663,11 @@ signer_sign(struct privsep_proc *p, struct imsg *imsg)
 		why = "payload is not a JSON object";
 	else
 		why = signer_check(sr.sr_type, claims, now_realtime());
-	if (why == NULL && (jws = jose_jws_sign(sk->sk_pkey, sk->sk_alg,
-	    sk->sk_kid, (char *)imsg->data + sizeof(sr), sr.sr_len)) == NULL)
+	/* Logout tokens are explicitly typed, as the spec recommends. */
+	if (why == NULL && (jws = jose_jws_sign_typ(sk->sk_pkey, sk->sk_alg,
+	    sk->sk_kid, sr.sr_type == SIGN_TOKEN_LOGOUT ? JOSE_TYP_LOGOUT :
+	    JOSE_TYP_JWT, (char *)imsg->data + sizeof(sr), sr.sr_len)) ==
+	    NULL)
 		why = "signature failed";
 
 	if (why != NULL) {

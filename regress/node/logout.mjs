@@ -27,7 +27,7 @@
 
 import { createServer } from 'node:http';
 import * as client from 'openid-client';
-import { jwtVerify, createRemoteJWKSet } from 'jose';
+import { jwtVerify, createRemoteJWKSet, decodeProtectedHeader } from 'jose';
 import {
 	REDIRECT, ok, is, diag, finish, sleep, jwtPayload, Agent,
 	browserLogin,
@@ -151,6 +151,8 @@ async function backchannel(idt) {
 		ok(p !== null, `back-channel ${who}: signature, iss, aud ok`);
 		if (p === null)
 			continue;
+		is(decodeProtectedHeader(tok).typ, 'logout+jwt',
+		    `back-channel ${who}: typed logout+jwt`);
 		is(p.sub, id.sub, `back-channel ${who}: sub of the user`);
 		is(p.sid, id.sid, `back-channel ${who}: sid of the session`);
 		ok(typeof p.jti === 'string' && p.jti.length >= 16,

@@ -481,6 +481,28 @@ t_sign(void)
 	jose_jws_free(&j);
 	free(t);
 
+	/* A logout token's typ, then "JWT" again: the header follows. */
+	t = jose_jws_sign_typ(rsa_key, JOSE_ALG_RS256, rsa_kid,
+	    JOSE_TYP_LOGOUT, PAYLOAD, strlen(PAYLOAD));
+	ok(t != NULL && ref_verify(t, rsa_key, 0), "logout+jwt sign");
+	ok(t != NULL && jose_jws_parse(t, strlen(t), &j) == 0 &&
+	    j.typ != NULL && strcmp(j.typ, "logout+jwt") == 0,
+	    "typ logout+jwt in the header");
+	if (t != NULL)
+		jose_jws_free(&j);
+	free(t);
+	t = jose_jws_sign(rsa_key, JOSE_ALG_RS256, rsa_kid, PAYLOAD,
+	    strlen(PAYLOAD));
+	ok(t != NULL && jose_jws_parse(t, strlen(t), &j) == 0 &&
+	    j.typ != NULL && strcmp(j.typ, "JWT") == 0,
+	    "typ JWT again after a logout token");
+	if (t != NULL)
+		jose_jws_free(&j);
+	free(t);
+	ok(jose_jws_sign_typ(rsa_key, JOSE_ALG_RS256, rsa_kid,
+	    "a-typ-longer-than-thirty-two-bytes", "{}", 2) == NULL,
+	    "an over-long typ is refused");
+
 	t = jose_jws_sign(ec_key, JOSE_ALG_ES256, ec_kid, PAYLOAD,
 	    strlen(PAYLOAD));
 	ok(t != NULL, "ES256 sign");
