@@ -34,6 +34,12 @@
  * redirect.  The session's refresh tokens live on: they belong to the
  * clients, which hear of the logout by back-channel logout.
  *
+ * Without an id_token_hint the user is asked first (RP-Initiated Logout
+ * 1.0 section 2: the OP MUST ask then): a page with a form that posts
+ * the same parameters back with a token that only this browser's
+ * session cookie yields, so that a link or a form on another site
+ * cannot sign the user out.
+ *
  * The trip through the upstream keeps no state here: what /logout/callback
  * needs (client, URI, state) rides in the state we give the upstream,
  * and is checked again on the way back, so a forged one can do no more
@@ -363,6 +369,54 @@ logout_params(struct http_params *pp, const char *s, size_t len)
 	return (http_params_parse(pp, s, len) == HTTP_PARAMS_OK ? 0 : -1);
 }
 
+/*
+ * The confirmation token of the session whose cookie hashes to hash:
+ * the cookie is HttpOnly and never leaves this origin, so another site
+ * cannot know it.
+ */
+static char *
+logout_csrf(const char *hash)
+{
+	uint8_t		 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	char		 msg[256];
+	char		*s;
+
+	(void)snprintf(msg, sizeof(msg), "oidcd logout:%s", hash);
+	if (jose_digest(EVP_sha256(), msg, strlen(msg), md, &mdlen) == -1 ||
+	    (s = jose_b64url_encode(md, mdlen)) == NULL)
+		fatalx("%s: digest", __func__);
+	explicit_bzero(msg, sizeof(msg));
+	return (s);
+}
+
+/*
+ * No id_token_hint: ask, unless this is the answer.  1 when the logout
+ * may go on, 0 when the page asking was sent.
+ */
+static int
+logout_confirmed(struct oidc_flow *fl, struct http_request *req,
+    struct http_params *pp, const char *hash, const char *cid,
+    const char *uri, const char *state)
+{
+	const char	*given = http_param(pp, "csrf");
+	char		*want;
+	int		 ok;
+
+	want = logout_csrf(hash);
+	ok = req->method == HTTP_METHOD_POST && given != NULL &&
+	    strlen(given) == strlen(want) &&
+	    timingsafe_bcmp(given, want, strlen(want)) == 0;
+	if (!ok)
+		oidc_page(fl, 200, "logout.html", json_pack("{s:b, s:s, s:s, "
+		    "s:s, s:s}", "Confirm", 1, "CSRF", want, "ClientID",
+		    cid != NULL ? cid : "", "PostLogoutRedirectURI",
+		    uri != NULL ? uri : "", "State", state != NULL ? state :
+		    ""));
+	free(want);
+	return (ok);
+}
+
 /* GET or POST /logout. */
 static void
 logout_start(struct http_conn *c, struct http_request *req)
@@ -450,6 +504,11 @@ logout_start(struct http_conn *c, struct http_request *req)
 	if ((hash = oidc_session_of(req)) == NULL) {
 		oidc_session_clear(fl);
 		logout_finish(fl);
+		goto done;
+	}
+	if (hint == NULL && !logout_confirmed(fl, req, &pp, hash, cid, uri,
+	    state)) {
+		free(hash);
 		goto done;
 	}
 	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_SESSION_END,

@@ -123,6 +123,20 @@ function cookieSet(r) {
 	    .filter((c) => c.startsWith(`${COOKIE}=`));
 }
 
+// The hidden fields of a sign-out confirmation page, or null.
+function confirmForm(r) {
+	if (r.status !== 200 || !/<form method="post">/.test(r.text))
+		return null;
+	const f = {};
+	const un = (v) => v.replace(/&#34;/g, '"').replace(/&#39;/g, "'")
+	    .replace(/&lt;/g, '<').replace(/&gt;/g, '>')
+	    .replace(/&amp;/g, '&');
+	for (const m of r.text.matchAll(
+	    /<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+		f[m[1]] = un(m[2]);
+	return f;
+}
+
 function isErrorPage(r) {
 	return r.status === 400 && r.location === null &&
 	    /text\/html/.test(r.headers.get('content-type') || '');
@@ -262,17 +276,33 @@ async function main() {
 	is(await promptNone(lonely, c), true,
 	    'forged hints leave the session alone');
 
-	// 4. POST works too, with client_id instead of a hint.
+	// 4. POST works too, with client_id instead of a hint: without a
+	// hint the user is asked first (RP-Initiated Logout 1.0 §2).
 	r = await c.request(`${issuer}/logout`, { form: {
 		client_id: 'test-app', post_logout_redirect_uri: LOGGED_OUT,
 		state: 'posted',
 	} });
+	let f = confirmForm(r);
+	ok(f !== null && r.location === null && /Sign out/.test(r.text),
+	    'POST with client_id, no hint: the confirmation page',
+	    `${r.status} ${r.location}`);
+	is(await promptNone(lonely, c), true,
+	    'asked, not yet answered: the session lives');
+	ok(f !== null && f.client_id === 'test-app' &&
+	    f.post_logout_redirect_uri === LOGGED_OUT &&
+	    f.state === 'posted' && typeof f.csrf === 'string' &&
+	    f.csrf.length >= 43, 'the page carries the parameters and a token');
+	r = await c.request(`${issuer}/logout`, { form: { ...f,
+		csrf: 'A'.repeat(43) } });
+	ok(confirmForm(r) !== null, 'a wrong token: asked again');
+	is(await promptNone(lonely, c), true,
+	    'a wrong token: the session lives');
+	r = await c.request(`${issuer}/logout`, { form: f ?? {} });
 	ok(r.status === 302 &&
 	    r.location?.searchParams.get('state') === 'posted',
-	    'POST with client_id: redirect with state',
-	    `${r.status} ${r.location}`);
+	    'confirmed: redirect with state', `${r.status} ${r.location}`);
 	is(await promptNone(lonely, c), 'login_required',
-	    'POST: the session ended');
+	    'confirmed: the session ended');
 
 	// 5. An expired hint is still ours (Core 3.1.2.1): accepted.
 	const e = new Agent();
@@ -291,12 +321,27 @@ async function main() {
 	is(await promptNone(lonely, e), 'login_required',
 	    'expired hint: the session ended');
 
-	// 6. No hint: the signed-out page, and the session ends.
+	// 6. No hint: a link from anywhere only asks; the answer, a POST
+	// with this session's token, ends the session.
 	const n = new Agent();
 	await login(app, n);
 	r = await n.request(`${issuer}/logout`);
+	f = confirmForm(r);
+	ok(f !== null && /Sign out/.test(r.text) &&
+	    cookieSet(r).length === 0, 'no hint, GET: asked, cookie kept',
+	    `${r.status}`);
+	ok(!/<script/i.test(r.text), 'the confirmation page has no script');
+	is(await promptNone(lonely, n), true, 'no hint, GET: the session lives');
+	const other = new Agent();
+	await login(app, other);
+	r = await other.request(`${issuer}/logout`, { form: f ?? {} });
+	ok(confirmForm(r) !== null,
+	    'another session\'s token: asked again');
+	is(await promptNone(lonely, other), true,
+	    'another session\'s token: that session lives');
+	r = await n.request(`${issuer}/logout`, { form: f ?? {} });
 	ok(r.status === 200 && r.location === null &&
-	    /Signed out/.test(r.text), 'no hint: the signed-out page',
+	    /Signed out/.test(r.text), 'confirmed: the signed-out page',
 	    `${r.status}`);
 	ok(!/<script/i.test(r.text), 'the page has no script');
 	ok(/default-src 'none'/.test(r.headers.get(
@@ -321,12 +366,14 @@ async function main() {
 	ok(r.status === 302 && r.location?.searchParams.get('state') === 'cb',
 	    'callback with a registered URI: on to it with state');
 
-	// Refused logouts sent no logout token; the three that ended a
-	// session did, to lonely-app only for the one it was signed in by.
-	await waitFor(4);
+	// Refused and unanswered logouts sent no logout token; the three
+	// that ended a session did, to lonely-app for the two it was
+	// signed in by (section 6's through prompt=none).
+	await waitFor(5);
 	await sleep(300);
 	is(received.map((x) => x.path).sort(), ['/bc/lonely-app',
-	    '/bc/test-app', '/bc/test-app', '/bc/test-app'],
+	    '/bc/lonely-app', '/bc/test-app', '/bc/test-app',
+	    '/bc/test-app'],
 	    'back-channel: tokens for ended sessions only, to their clients');
 	ok(meta.backchannel_logout_supported === true &&
 	    meta.backchannel_logout_session_supported === true,
