@@ -34,8 +34,9 @@
  * redirect.  The session's refresh tokens live on: they belong to the
  * clients, which hear of the logout by back-channel logout.
  *
- * Without an id_token_hint the user is asked first (RP-Initiated Logout
- * 1.0 section 2: the OP MUST ask then): a page with a form that posts
+ * Without an id_token_hint, or with one of another session than the
+ * browser's, the user is asked first (RP-Initiated Logout 1.0 section 2:
+ * the OP MUST ask then): a page with a form that posts
  * the same parameters back with a token that only this browser's
  * session cookie yields, so that a link or a form on another site
  * cannot sign the user out.
@@ -70,6 +71,8 @@
 #define LOGOUT_TOKEN_LIFETIME	120	/* s; the signer's bound */
 #define LOGOUT_EVENT		"http://schemas.openid.net/event/" \
 				"backchannel-logout"
+
+static void	logout_ask(struct oidc_flow *, const char *);
 
 static const char *
 jstr(const json_t *o, const char *k)
@@ -347,6 +350,12 @@ logout_ended(struct oidc_flow *fl, uint32_t type, json_t *reply,
 		oidc_error_page(fl, 503, LOGOUT_BUSY);
 		return;
 	}
+	if (json_is_true(json_object_get(reply, "other"))) {
+		log_info("logout: the id_token_hint is of another session; "
+		    "asking");
+		logout_ask(fl, jstr(oidc_flow_data(fl), "csrf"));
+		return;
+	}
 	oidc_session_clear(fl);
 	if (!json_is_true(json_object_get(reply, "ended"))) {
 		logout_finish(fl);
@@ -390,14 +399,25 @@ logout_csrf(const char *hash)
 	return (s);
 }
 
+/* The page that asks, posting the flow's parameters back with csrf. */
+static void
+logout_ask(struct oidc_flow *fl, const char *csrf)
+{
+	json_t	*d = oidc_flow_data(fl);
+
+	oidc_page(fl, 200, "logout.html", json_pack("{s:b, s:s, s:s, s:s, "
+	    "s:s}", "Confirm", 1, "CSRF", csrf, "ClientID", jstr(d, "client"),
+	    "PostLogoutRedirectURI", jstr(d, "uri"), "State",
+	    jstr(d, "state")));
+}
+
 /*
  * No id_token_hint: ask, unless this is the answer.  1 when the logout
  * may go on, 0 when the page asking was sent.
  */
 static int
 logout_confirmed(struct oidc_flow *fl, struct http_request *req,
-    struct http_params *pp, const char *hash, const char *cid,
-    const char *uri, const char *state)
+    struct http_params *pp, const char *hash)
 {
 	const char	*given = http_param(pp, "csrf");
 	char		*want;
@@ -408,11 +428,7 @@ logout_confirmed(struct oidc_flow *fl, struct http_request *req,
 	    strlen(given) == strlen(want) &&
 	    timingsafe_bcmp(given, want, strlen(want)) == 0;
 	if (!ok)
-		oidc_page(fl, 200, "logout.html", json_pack("{s:b, s:s, s:s, "
-		    "s:s, s:s}", "Confirm", 1, "CSRF", want, "ClientID",
-		    cid != NULL ? cid : "", "PostLogoutRedirectURI",
-		    uri != NULL ? uri : "", "State", state != NULL ? state :
-		    ""));
+		logout_ask(fl, want);
 	free(want);
 	return (ok);
 }
@@ -425,8 +441,8 @@ logout_start(struct http_conn *c, struct http_request *req)
 	struct http_params		 pp;
 	struct oidc_flow		*fl;
 	json_t				*claims = NULL, *d;
-	const char			*hint, *uri, *state, *cid, *raw;
-	char				*hash;
+	const char			*hint, *uri, *state, *cid, *raw, *sid;
+	char				*hash, *csrf;
 	size_t				 rawlen;
 
 	if ((fl = oidc_flow_new(c, req)) == NULL) {
@@ -506,13 +522,25 @@ logout_start(struct http_conn *c, struct http_request *req)
 		logout_finish(fl);
 		goto done;
 	}
-	if (hint == NULL && !logout_confirmed(fl, req, &pp, hash, cid, uri,
-	    state)) {
+	if (hint == NULL && !logout_confirmed(fl, req, &pp, hash)) {
 		free(hash);
 		goto done;
 	}
+	/*
+	 * With a hint, storage ends the session only if it is the hint's
+	 * (same sid); else the answer comes back as a question.
+	 */
+	sid = json_string_value(json_object_get(claims, "sid"));
+	if (sid != NULL && strlen(sid) != STORE_SID_LEN)
+		sid = NULL;
+	if (sid != NULL) {
+		csrf = logout_csrf(hash);
+		json_object_set_new(d, "csrf", json_string(csrf));
+		free(csrf);
+	}
 	if (oidc_ask_json(fl, PROC_STORAGE, IMSG_STORE_SESSION_END,
-	    json_pack("{s:s}", "session", hash), logout_ended) == -1)
+	    json_pack("{s:s, s:s*}", "session", hash, "sid", sid),
+	    logout_ended) == -1)
 		oidc_error_page(fl, 503, LOGOUT_BUSY);
 	free(hash);
  done:

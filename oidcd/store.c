@@ -277,6 +277,7 @@ static const struct field sessget_fields[] = {
 
 static const struct field sessend_fields[] = {
 	{ "session",		F_B64, STORE_HASH_LEN, 0, F_REQ },
+	{ "sid",		F_B64, STORE_SID_LEN, 0, 0 },
 	{ NULL }
 };
 
@@ -2286,6 +2287,15 @@ store_session_end(struct db_txn *t, const struct store_policy *sp,
 	if (sess == NULL) {
 		if ((*reply = json_pack("{s:b, s:b}", "ok", 1, "ended", 0)) ==
 		    NULL)
+			fatalx("%s: json_pack", __func__);
+		return (DB_OK);
+	}
+	/* An id_token_hint of another session: the user is asked first. */
+	if (json_object_get(req, "sid") != NULL &&
+	    strcmp(str(req, "sid"), str(sess, "sid")) != 0) {
+		json_decref(sess);
+		if ((*reply = json_pack("{s:b, s:b, s:b}", "ok", 1, "ended", 0,
+		    "other", 1)) == NULL)
 			fatalx("%s: json_pack", __func__);
 		return (DB_OK);
 	}

@@ -354,6 +354,30 @@ async function main() {
 	r = await n.request(`${issuer}/logout`, { method: 'PUT' });
 	is(r.status, 405, 'PUT /logout: 405');
 
+	// 6b. A hint of another session than the browser's: asked; the
+	// answer ends this browser's session, not the hint's.
+	const a1 = new Agent();
+	const b1 = new Agent();
+	const ta = await login(app, a1);
+	await login(app, b1);
+	r = await b1.request(client.buildEndSessionUrl(app, {
+		id_token_hint: ta, post_logout_redirect_uri: LOGGED_OUT,
+		state: 'other',
+	}));
+	f = confirmForm(r);
+	ok(f !== null && f.client_id === 'test-app' &&
+	    f.post_logout_redirect_uri === LOGGED_OUT && f.state === 'other',
+	    'a hint of another session: asked', `${r.status} ${r.location}`);
+	is(await promptNone(lonely, b1), true,
+	    'a hint of another session: this session lives');
+	r = await b1.request(`${issuer}/logout`, { form: f ?? {} });
+	ok(r.status === 302 &&
+	    r.location?.searchParams.get('state') === 'other',
+	    'answered: redirect with state', `${r.status} ${r.location}`);
+	is(await promptNone(lonely, b1), 'login_required',
+	    'answered: this browser\'s session ended');
+	is(await promptNone(lonely, a1), true, 'the hint\'s session lives');
+
 	// 7. /logout/callback with a state that names no registered URI.
 	r = await n.request(`${issuer}/logout/callback?state=` +
 	    Buffer.from(JSON.stringify({ c: 'test-app',
@@ -366,14 +390,14 @@ async function main() {
 	ok(r.status === 302 && r.location?.searchParams.get('state') === 'cb',
 	    'callback with a registered URI: on to it with state');
 
-	// Refused and unanswered logouts sent no logout token; the three
-	// that ended a session did, to lonely-app for the two it was
-	// signed in by (section 6's through prompt=none).
-	await waitFor(5);
+	// Refused and unanswered logouts sent no logout token; the four
+	// that ended a session did, to lonely-app for the three it was
+	// signed in by (6 and 6b's through prompt=none).
+	await waitFor(7);
 	await sleep(300);
 	is(received.map((x) => x.path).sort(), ['/bc/lonely-app',
-	    '/bc/lonely-app', '/bc/test-app', '/bc/test-app',
-	    '/bc/test-app'],
+	    '/bc/lonely-app', '/bc/lonely-app', '/bc/test-app',
+	    '/bc/test-app', '/bc/test-app', '/bc/test-app'],
 	    'back-channel: tokens for ended sessions only, to their clients');
 	ok(meta.backchannel_logout_supported === true &&
 	    meta.backchannel_logout_session_supported === true,

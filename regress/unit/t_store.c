@@ -1291,9 +1291,24 @@ test_session_end(void)
 	r = sess_create(T0, HASH7, "dora");
 	json_decref(r);
 	want_ok(sess_login(T0 + 10, HASH6, "local", ""), "carla signs in");
+	is_int(check(IMSG_STORE_SESSION_END, "{\"session\":\"" HASH6 "\","
+	    "\"sid\":\"AAAAAAAAAAAAAAAAAAAAAA\"}"), 0,
+	    "session end with a sid: valid");
+	is_int(check(IMSG_STORE_SESSION_END, "{\"session\":\"" HASH6 "\","
+	    "\"sid\":\"AAAA\"}"), -1, "session end: short sid refused");
+
+	/* The id_token_hint's sid is another session's: nothing ends. */
+	r = run(IMSG_STORE_SESSION_END, T0 + 15, "{\"session\":\"" HASH6
+	    "\",\"sid\":\"AAAAAAAAAAAAAAAAAAAAAA\"}");
+	ok(is_ok(r) && json_is_false(json_object_get(r, "ended")) &&
+	    json_is_true(json_object_get(r, "other")),
+	    "session end with another sid: not ended, other");
+	json_decref(r);
+	want_ok(sess_login(T0 + 16, HASH6, "local", ""),
+	    "... and the session lives");
 
 	r = run(IMSG_STORE_SESSION_END, T0 + 20, "{\"session\":\"" HASH6
-	    "\"}");
+	    "\",\"sid\":\"%s\"}", sid);
 	cl = json_object_get(r, "clients");
 	ok(is_ok(r) && json_is_true(json_object_get(r, "ended")) &&
 	    strcmp(rstr(r, "sid"), sid) == 0 &&
