@@ -38,11 +38,15 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/objects.h>
 #include <openssl/opensslv.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#if !defined(LIBRESSL_VERSION_NUMBER) && OPENSSL_VERSION_NUMBER >= 0x30000000L
+#include <openssl/params.h>
+#endif
 
 #include "jose.h"
 #include "log.h"
@@ -1714,6 +1718,51 @@ jose_digest(const EVP_MD *md, const void *p, size_t len, uint8_t *out,
 	    EVP_DigestFinal_ex(ctx, out, outlen) != 1)
 		return (-1);
 	return (0);
+}
+
+/*
+ * HMAC-SHA256 with the MAC and its digest fetched once: HMAC() fetches
+ * both on every call with OpenSSL 3.  0 or -1; out takes 32 bytes.
+ */
+int
+jose_hmac_sha256(const void *key, size_t keylen, const void *msg,
+    size_t len, uint8_t *out)
+{
+#if !defined(LIBRESSL_VERSION_NUMBER) && OPENSSL_VERSION_NUMBER >= 0x30000000L
+	static EVP_MAC_CTX	*ctx;
+	EVP_MAC			*mac;
+	OSSL_PARAM		 params[2];
+	size_t			 outlen = 0;
+
+	if (ctx == NULL) {
+		if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+			return (-1);
+		ctx = EVP_MAC_CTX_new(mac);
+		EVP_MAC_free(mac);
+		if (ctx == NULL)
+			return (-1);
+		params[0] = OSSL_PARAM_construct_utf8_string("digest",
+		    (char *)"SHA256", 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
+			EVP_MAC_CTX_free(ctx);
+			ctx = NULL;
+			return (-1);
+		}
+	}
+	if (EVP_MAC_init(ctx, key, keylen, NULL) != 1 ||
+	    EVP_MAC_update(ctx, msg, len) != 1 ||
+	    EVP_MAC_final(ctx, out, &outlen, 32) != 1 || outlen != 32)
+		return (-1);
+	return (0);
+#else
+	unsigned int	 mdlen = 32;
+
+	if (HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &mdlen) ==
+	    NULL || mdlen != 32)
+		return (-1);
+	return (0);
+#endif
 }
 
 char *

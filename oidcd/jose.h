@@ -150,6 +150,9 @@ json_t		*jose_json_object(const void *, size_t);
 
 /* OpenID Connect and Dex helpers. */
 char		*jose_half_hash(enum jose_alg, const char *, size_t);
+/* HMAC-SHA256 into 32 bytes, the MAC fetched once; 0 or -1. */
+int		 jose_hmac_sha256(const void *, size_t, const void *, size_t,
+		    uint8_t *);
 /* EVP_Digest() with the digest fetched once; 0 or -1. */
 int		 jose_digest(const EVP_MD *, const void *, size_t, uint8_t *,
 		    unsigned int *);

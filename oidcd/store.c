@@ -1445,7 +1445,6 @@ token_next(const uint8_t *fid, const char *salt64, const char *prev)
 	uint8_t		 raw[STORE_TOKEN_BYTES];
 	uint8_t		*salt = NULL;
 	size_t		 saltlen;
-	unsigned int	 mdlen = HASH_LEN;
 	char		*token;
 
 	if (jose_b64url_decode(salt64, strlen(salt64), &salt, &saltlen) ==
@@ -1454,9 +1453,8 @@ token_next(const uint8_t *fid, const char *salt64, const char *prev)
 		return (NULL);
 	}
 	memcpy(raw, fid, STORE_FAMILY_BYTES);
-	if (HMAC(EVP_sha256(), salt, saltlen, (const uint8_t *)prev,
-	    strlen(prev), raw + STORE_FAMILY_BYTES, &mdlen) == NULL ||
-	    mdlen != HASH_LEN)
+	if (jose_hmac_sha256(salt, saltlen, prev, strlen(prev),
+	    raw + STORE_FAMILY_BYTES) == -1)
 		fatalx("%s: HMAC", __func__);
 	freezero(salt, saltlen);
 	if ((token = jose_b64url_encode(raw, sizeof(raw))) == NULL)

@@ -1315,6 +1315,22 @@ t_hash_sub(void)
 	free(s);
 	ok(jose_half_hash(JOSE_ALG_HS256, "x", 1) == NULL,
 	    "no half hash for HS256");
+	/* RFC 4231 cases 2 and 6, twice: the MAC context is reused. */
+	for (i = 0; i < 2; i++) {
+		static const uint8_t want2[] = { 0x5b, 0xdc, 0xc1, 0x46 },
+		    want6[] = { 0x60, 0xe4, 0x31, 0x59 };
+		uint8_t		 key6[131], mac[32];
+
+		memset(key6, 0xaa, sizeof(key6));
+		ok(jose_hmac_sha256("Jefe", 4, "what do ya want for nothing?",
+		    28, mac) == 0 && memcmp(mac, want2, 4) == 0 &&
+		    mac[31] == 0x43, "HMAC-SHA256 RFC 4231 case 2, pass %zu",
+		    i);
+		ok(jose_hmac_sha256(key6, sizeof(key6), "Test Using Larger "
+		    "Than Block-Size Key - Hash Key First", 54, mac) == 0 &&
+		    memcmp(mac, want6, 4) == 0 && mac[31] == 0x54,
+		    "HMAC-SHA256 RFC 4231 case 6, pass %zu", i);
+	}
 	/* FIPS 180-2 "abc", each digest twice: the fetched ones are kept. */
 	for (i = 0; i < 2; i++) {
 		uint8_t		 md[EVP_MAX_MD_SIZE];
