@@ -1407,15 +1407,12 @@ store_refresh_issue(struct db_txn *t, const struct store_policy *sp,
 }
 
 /*
- * Find the family of a presented token.  DB_OK with *famp NULL when the
- * token is unknown.  hash gets base64url(SHA-256(token)).
- */
-/*
- * The family a refresh token names, and the token's hash, which the
- * caller compares with the family's current and obsolete ones.  The
- * family id is 16 random bytes that only ever travel inside the tokens
- * of that family, so a token that carries it and matches neither hash
- * comes from someone who held one of them: an old token replayed.
+ * The family a refresh token names: DB_OK with *famp NULL when there is
+ * none.  hash gets base64url(SHA-256(token)), which the caller compares
+ * with the family's current and obsolete ones.  The family id is 16
+ * random bytes that only ever travel inside the tokens of that family,
+ * so a token that carries it and matches neither hash comes from
+ * someone who held one of them: an old token replayed.
  */
 static int
 token_lookup(struct db_txn *t, const char *token, uint8_t *fid,
