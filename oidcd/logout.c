@@ -530,8 +530,9 @@ logout_start(struct http_conn *c, struct http_request *req)
 	 * With a hint, storage ends the session only if it is the hint's
 	 * (same sid); else the answer comes back as a question.
 	 */
+	/* Storage takes a malformed request for a broken frontend. */
 	sid = json_string_value(json_object_get(claims, "sid"));
-	if (sid != NULL && strlen(sid) != STORE_SID_LEN)
+	if (!oidc_b64url_ok(sid, STORE_SID_LEN))
 		sid = NULL;
 	if (sid != NULL) {
 		csrf = logout_csrf(hash);
